@@ -1,0 +1,66 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "swift-multiprocessing",
+    products: [
+        .library(name: "Multiprocessing", targets: ["Multiprocessing"]),
+        .executable(name: "mpdemo", targets: ["mpdemo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "_CMultiprocessingShims",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .target(
+            name: "Multiprocessing",
+            dependencies: [
+                "_CMultiprocessingShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            exclude: ["Codec/README.md"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "mpdemo",
+            dependencies: [
+                "Multiprocessing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MultiprocessingTestSupport",
+            dependencies: [
+                "Multiprocessing", "_CMultiprocessingShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Tests/MultiprocessingTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MultiprocessingTests",
+            dependencies: ["Multiprocessing", "MultiprocessingTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MultiprocessingIntegrationTests",
+            dependencies: [
+                "Multiprocessing", "MultiprocessingTestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

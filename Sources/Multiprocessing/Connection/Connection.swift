@@ -1,0 +1,278 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+public import SystemPackage
+import _CMultiprocessingShims
+
+/// One end of a two-way (or one-way) channel between processes: Python's `multiprocessing.Connection`.
+///
+/// Values are sent as length-prefixed frames of the binary codec over a Unix stream socket. Reads
+/// are buffered, so many small frames cost one system call; ``send(contentsOf:)`` batches writes
+/// the same way. Descriptors travel with a frame (`SCM_RIGHTS`), so a value that holds a
+/// `Connection` can itself be sent, and a ``ChildProcess`` can be handed one in its task.
+///
+/// ```swift
+/// let (parent, child) = try Connection.pipe()
+/// try child.send([1, 2, 3])
+/// let numbers = try parent.receive([Int].self)
+/// ```
+///
+/// A `Connection` may be used from several threads: sends are serialized with each other, and
+/// receives with each other, but a send and a receive may run at the same time.
+///
+/// - Important: A peer that closed its end or died makes ``receive(_:)`` throw
+///   ``ConnectionError/Code-swift.struct/endOfStream`` (never hang), and ``send(_:)`` throw the same
+///   code (never `SIGPIPE`).
+public final class Connection: Sendable {
+    /// The largest payload accepted by default: 1 GiB.
+    public static let defaultMaximumFrameSize = 1 << 30
+
+    /// The largest frame payload this end sends or accepts. A larger incoming frame throws
+    /// ``ConnectionError/Code-swift.struct/frameTooLarge`` before anything is allocated for it.
+    public let maximumFrameSize: Int
+    /// Whether this end can receive.
+    public let isReadable: Bool
+    /// Whether this end can send.
+    public let isWritable: Bool
+
+    private let reader: ProtectedState<FrameReader>
+    private let writer: ProtectedState<FrameWriter>
+    private let descriptorState: ProtectedState<CInt>
+
+    // MARK: - Creating connections
+
+    /// Creates a connected pair: Python's `multiprocessing.Pipe(duplex)`.
+    ///
+    /// - Parameters:
+    ///   - duplex: With `true` (the default) both ends send and receive. With `false` the first end
+    ///     only receives and the second only sends, as in Python.
+    ///   - maximumFrameSize: The largest payload either end accepts.
+    /// - Returns: The two ends. Both are close-on-exec; give one to a child through its task.
+    /// - Throws: ``ConnectionError/Code-swift.struct/systemCallFailed`` (`EMFILE`, `ENFILE`).
+    public static func pipe(
+        duplex: Bool = true,
+        maximumFrameSize: Int = defaultMaximumFrameSize
+    ) throws(ConnectionError) -> (Connection, Connection) {
+        let fds: (CInt, CInt)
+        do { fds = try system_socketpair() } catch {
+            throw ConnectionError(.systemCallFailed, "creating a pipe: \(error.call)", underlyingError: error.errno)
+        }
+        if !duplex {
+            // A one-way pipe over a socket, so that writes can refuse SIGPIPE (MSG_NOSIGNAL).
+            shutdown(fds.0, CInt(SHUT_WR))
+            shutdown(fds.1, CInt(SHUT_RD))
+        }
+        return (
+            Connection(adopting: fds.0, readable: true, writable: duplex, maximumFrameSize: maximumFrameSize),
+            Connection(adopting: fds.1, readable: duplex, writable: true, maximumFrameSize: maximumFrameSize)
+        )
+    }
+
+    /// Wraps a connected Unix stream socket. The connection owns it from now on and closes it.
+    public convenience init(adopting descriptor: FileDescriptor, maximumFrameSize: Int = defaultMaximumFrameSize) {
+        self.init(adopting: descriptor.rawValue, readable: true, writable: true, maximumFrameSize: maximumFrameSize)
+    }
+
+    init(adopting fd: CInt, readable: Bool, writable: Bool, maximumFrameSize: Int) {
+        precondition(maximumFrameSize > 0, "maximumFrameSize must be positive")
+        self.maximumFrameSize = min(maximumFrameSize, FrameFormat.largestPayload)
+        isReadable = readable
+        isWritable = writable
+        descriptorState = ProtectedState(fd)
+        reader = ProtectedState(FrameReader(fd: fd))
+        writer = ProtectedState(FrameWriter(fd: fd))
+    }
+
+    deinit {
+        descriptorState.withLock { fd in
+            if fd >= 0 { system_close(fd) }
+        }
+    }
+
+    /// The underlying socket, or `nil` once closed.
+    public var descriptor: FileDescriptor? {
+        descriptorState.withLock { $0 >= 0 ? FileDescriptor(rawValue: $0) : nil }
+    }
+
+    /// Whether ``close()`` was called.
+    public var isClosed: Bool { descriptorState.withLock { $0 < 0 } }
+
+    /// Closes this end. The peer then sees end of stream once it has read what was sent.
+    ///
+    /// Waits for a send or receive in progress on another thread to finish. Closing twice is harmless.
+    /// Python's `Connection.close()`.
+    public func close() {
+        reader.withLock { reader in
+            writer.withLock { writer in
+                descriptorState.withLock { fd in
+                    guard fd >= 0 else { return }
+                    system_close(fd)
+                    reader.discardDescriptors()
+                    fd = -1
+                    reader.fd = -1
+                    writer.fd = -1
+                }
+            }
+        }
+    }
+
+    // MARK: - Sending
+
+    /// Sends one value: Python's `Connection.send(obj)`.
+    ///
+    /// One frame, written at once with one system call (more only if the socket buffer is full).
+    /// - Throws: ``ConnectionError`` with `.endOfStream` (peer gone), `.frameTooLarge`, `.closed`;
+    ///   the encoder's error if the value cannot be encoded. Nothing is sent when it throws before writing.
+    public func send<Value: Encodable>(_ value: Value) throws {
+        try checkWritable()
+        try writer.withLock { writer in
+            try writer.appendFrame(for: value, maximumPayload: maximumFrameSize)
+            try writer.flush()
+        }
+    }
+
+    /// Sends each value as its own frame, batching the writes into few system calls.
+    ///
+    /// The receiver gets them one by one with ``receive(_:)``. This is what makes many small
+    /// messages cheap: one system call per 64 KiB instead of one per message.
+    /// - Throws: As ``send(_:)``. If it throws mid-way, the values before the failing one may have
+    ///   been sent.
+    public func send<Values: Sequence>(contentsOf values: Values) throws where Values.Element: Encodable {
+        try checkWritable()
+        try writer.withLock { writer in
+            for value in values {
+                try writer.appendFrame(for: value, maximumPayload: maximumFrameSize)
+                if writer.pendingByteCount >= FrameWriter.batchSize { try writer.flush() }
+            }
+            try writer.flush()
+        }
+    }
+
+    /// Sends raw bytes as one frame: Python's `Connection.send_bytes(buffer)`.
+    ///
+    /// Large payloads are written straight from `bytes` (header and payload in one `sendmsg`),
+    /// without an intermediate copy.
+    public func sendBytes(_ bytes: UnsafeRawBufferPointer) throws {
+        try checkWritable()
+        guard bytes.count <= maximumFrameSize else {
+            throw ConnectionError(.frameTooLarge, "sending \(bytes.count) bytes; the maximum is \(maximumFrameSize)")
+        }
+        try writer.withLock { writer in try writer.sendRaw(bytes) }
+    }
+
+    /// Sends raw bytes as one frame: Python's `Connection.send_bytes(buffer)`.
+    public func sendBytes(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try sendBytes($0) }
+    }
+
+    /// Sends descriptors to the peer: Python's `multiprocessing.reduction.send_handle`.
+    ///
+    /// The peer receives duplicates with ``receiveDescriptors()``; this process keeps its own.
+    public func send(descriptors: [FileDescriptor]) throws {
+        try send(DescriptorList(descriptors: descriptors.map(\.rawValue)))
+    }
+
+    // MARK: - Receiving
+
+    /// Receives the next value, waiting for it: Python's `Connection.recv()`.
+    ///
+    /// - Throws: ``ConnectionError`` `.endOfStream` when the peer closed or died (also in the middle
+    ///   of a frame), `.frameTooLarge`, `.malformedFrame`, `.closed`; ``CodecError`` when the frame
+    ///   does not decode as `Value` (the frame is consumed either way, so the next call reads the
+    ///   next frame).
+    public func receive<Value: Decodable>(_ type: Value.Type = Value.self) throws -> Value {
+        try checkReadable()
+        return try reader.withLock { reader in
+            try reader.receiveFrame(maximumPayload: maximumFrameSize) { payload, carrier in
+                var decoder = BinaryDecoder()
+                if let carrier { decoder.userInfo[DescriptorCarrier.userInfoKey] = carrier }
+                return try decoder.decode(type, from: payload)
+            }
+        }
+    }
+
+    /// Receives the next frame's bytes: Python's `Connection.recv_bytes()`.
+    public func receiveBytes() throws -> [UInt8] {
+        try checkReadable()
+        return try reader.withLock { reader in
+            try reader.receiveFrame(maximumPayload: maximumFrameSize) { payload, carrier in
+                carrier?.closeUnclaimed()
+                return [UInt8](payload)
+            }
+        }
+    }
+
+    /// Receives the next frame's bytes into `buffer`: Python's `Connection.recv_bytes_into`.
+    ///
+    /// - Returns: The number of bytes written.
+    /// - Throws: ``ConnectionError/Code-swift.struct/frameTooLarge`` if the frame does not fit; the
+    ///   frame is then left unread, so a larger buffer can take it.
+    public func receiveBytes(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try checkReadable()
+        return try reader.withLock { reader in
+            try reader.receiveFrame(maximumPayload: maximumFrameSize, fitting: buffer.count) { payload, carrier in
+                carrier?.closeUnclaimed()
+                buffer.copyMemory(from: payload)
+                return payload.count
+            }
+        }
+    }
+
+    /// Receives descriptors sent with ``send(descriptors:)``: Python's `recv_handle`.
+    ///
+    /// The caller owns them (close-on-exec).
+    public func receiveDescriptors() throws -> [FileDescriptor] {
+        try receive(DescriptorList.self).descriptors.map(FileDescriptor.init(rawValue:))
+    }
+
+    /// Whether a frame (or end of stream) can be read without waiting: Python's `Connection.poll(timeout)`.
+    ///
+    /// - Parameter timeout: How long to wait; `.zero` (the default) does not wait, `nil` waits forever.
+    public func poll(timeout: Duration? = .zero) throws -> Bool {
+        try checkReadable()
+        return try reader.withLock { reader in try reader.waitUntilReadable(Deadline(timeout: timeout)) }
+    }
+
+    // MARK: - Internal
+
+    /// ``poll(timeout:)`` with no wait, callable from async code without picking the async overload.
+    func pollNow() throws -> Bool { try poll(timeout: .zero) }
+
+    /// Receives a frame without decoding: its payload and the descriptors it carried.
+    func receiveFrame<Result>(_ body: (UnsafeRawBufferPointer, DescriptorCarrier?) throws -> Result) throws -> Result {
+        try checkReadable()
+        return try reader.withLock { reader in
+            try reader.receiveFrame(maximumPayload: maximumFrameSize, body)
+        }
+    }
+
+    private func checkReadable() throws(ConnectionError) {
+        guard isReadable else { throw ConnectionError(.closed, "this end of a one-way pipe only sends") }
+    }
+
+    private func checkWritable() throws(ConnectionError) {
+        guard isWritable else { throw ConnectionError(.closed, "this end of a one-way pipe only receives") }
+    }
+}
+
+/// The payload of ``Connection/send(descriptors:)``: each descriptor goes through the carrier.
+private struct DescriptorList: Codable {
+    var descriptors: [CInt]
+
+    init(descriptors: [CInt]) { self.descriptors = descriptors }
+
+    init(from decoder: any Decoder) throws {
+        guard let carrier = decoder.userInfo[DescriptorCarrier.userInfoKey] as? DescriptorCarrier else {
+            throw ConnectionError(.descriptorMismatch, "descriptors can only be received from a Connection")
+        }
+        let indices = try [Int](from: decoder)
+        descriptors = try indices.map { try carrier.claim($0) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        guard let carrier = encoder.userInfo[DescriptorCarrier.userInfoKey] as? DescriptorCarrier else {
+            throw ConnectionError(.descriptorMismatch, "descriptors can only be sent through a Connection")
+        }
+        try descriptors.map { try carrier.append($0) }.encode(to: encoder)
+    }
+}

@@ -1,0 +1,189 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import SystemPackage
+import _CMultiprocessingShims
+
+/// The receiving half of a ``Connection``: a read buffer over the socket, the frame parser, and the
+/// descriptors that arrived (`SCM_RIGHTS`) but whose frame has not been read yet.
+///
+/// Every read is a `recvmsg` with room for ancillary data, because descriptors arrive attached to
+/// the first byte of their frame, which a buffered read may fetch together with earlier frames.
+struct FrameReader {
+    static let initialCapacity = 64 * 1024
+    /// Above this, an emptied buffer is given back, so one huge frame does not pin its memory.
+    static let retainedCapacity = 1 << 20
+
+    var fd: CInt
+    private var storage: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var descriptors: [CInt] = []
+    private var control: [UInt8]
+    private var sawEndOfStream = false
+
+    init(fd: CInt) {
+        self.fd = fd
+        storage = [UInt8](repeating: 0, count: Self.initialCapacity)
+        control = [UInt8](repeating: 0, count: mpshim_cmsg_space_for_fds(FrameFormat.maximumDescriptorsPerFrame))
+    }
+
+    /// Reads until one whole frame is buffered, consumes it and passes its payload to `body`.
+    ///
+    /// - Parameter fitting: When set, a frame with a longer payload throws `.frameTooLarge` and
+    ///   stays unread.
+    mutating func receiveFrame<Result>(
+        maximumPayload: Int,
+        fitting: Int? = nil,
+        _ body: (UnsafeRawBufferPointer, DescriptorCarrier?) throws -> Result
+    ) throws -> Result {
+        guard fd >= 0 else { throw ConnectionError(.closed, "receive on a closed connection") }
+        if start == end && storage.count > Self.retainedCapacity {
+            storage = [UInt8](repeating: 0, count: Self.initialCapacity)
+            start = 0
+            end = 0
+        }
+        while true {
+            let header = try parseHeader(maximumPayload: maximumPayload)
+            if let header, end - start >= header.frameLength {
+                if let fitting, header.payloadLength > fitting {
+                    throw ConnectionError(
+                        .frameTooLarge,
+                        "the next frame holds \(header.payloadLength) bytes; the buffer has room for \(fitting)"
+                    )
+                }
+                let payloadStart = start + header.headerLength
+                let payloadEnd = payloadStart + header.payloadLength
+                start += header.frameLength
+                if start == end {
+                    start = 0
+                    end = 0
+                }
+                var carrier: DescriptorCarrier?
+                if header.descriptorCount > 0 {
+                    guard descriptors.count >= header.descriptorCount else {
+                        throw ConnectionError(
+                            .descriptorMismatch,
+                            "a frame announced \(header.descriptorCount) descriptors but \(descriptors.count) arrived"
+                        )
+                    }
+                    carrier = DescriptorCarrier(received: Array(descriptors.prefix(header.descriptorCount)))
+                    descriptors.removeFirst(header.descriptorCount)
+                }
+                defer { carrier?.closeUnclaimed() }
+                // The payload stays in place until the next fill, which only a later call performs.
+                return try storage.withUnsafeBytes { bytes in
+                    try body(UnsafeRawBufferPointer(rebasing: bytes[payloadStart..<payloadEnd]), carrier)
+                }
+            }
+            makeRoom(for: header?.frameLength ?? FrameFormat.reservedHeaderLength + 1)
+            try fill(expecting: header)
+        }
+    }
+
+    /// Whether a receive would find data or end of stream without waiting, waiting up to `deadline`.
+    mutating func waitUntilReadable(_ deadline: Deadline) throws -> Bool {
+        guard fd >= 0 else { throw ConnectionError(.closed, "poll on a closed connection") }
+        if end > start || sawEndOfStream { return true }
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            do throws(SystemCallError) {
+                return try system_poll(&entry, 1, deadline.pollTimeout) > 0
+            } catch where error.errno == .interrupted {
+                continue
+            } catch {
+                throw ConnectionError(.systemCallFailed, "polling fd \(fd)", underlyingError: error.errno)
+            }
+        }
+    }
+
+    /// Closes descriptors that arrived for frames nobody will read (the connection is closing).
+    mutating func discardDescriptors() {
+        for descriptor in descriptors { system_close(descriptor) }
+        descriptors.removeAll()
+    }
+
+    private func parseHeader(maximumPayload: Int) throws(ConnectionError) -> FrameHeader? {
+        let (start, end) = (start, end)
+        let parsed = storage.withUnsafeBytes { bytes in
+            Result { () throws(FrameFormatError) -> FrameHeader? in
+                try FrameFormat.parseHeader(
+                    UnsafeRawBufferPointer(rebasing: bytes[start..<end]),
+                    maximumPayload: maximumPayload
+                )
+            }
+        }
+        switch parsed {
+        case .success(let header):
+            return header
+        case .failure(.tooLarge(let length, let maximum)):
+            throw ConnectionError(.frameTooLarge, "the peer announced a \(length)-byte frame; the maximum is \(maximum)")
+        case .failure(.malformed(let reason)):
+            throw ConnectionError(.malformedFrame, reason)
+        }
+    }
+
+    /// Ensures `frameLength` bytes fit from `start`, moving buffered bytes to the front or growing.
+    private mutating func makeRoom(for frameLength: Int) {
+        if storage.count - start >= frameLength && end < storage.count { return }
+        if start > 0 {
+            let (start, end) = (start, end)
+            storage.withUnsafeMutableBytes { bytes in
+                bytes.baseAddress!.copyMemory(from: bytes.baseAddress! + start, byteCount: end - start)
+            }
+            self.end = end - start
+            self.start = 0
+        }
+        if storage.count < frameLength {
+            storage.append(contentsOf: repeatElement(0, count: frameLength - storage.count))
+        }
+    }
+
+    private mutating func fill(expecting header: FrameHeader?) throws {
+        let (fd, end) = (fd, end)
+        var received = 0
+        var truncatedControl = false
+        var arrived: [CInt] = []
+        do {
+            try storage.withUnsafeMutableBytes { bytes in
+                try control.withUnsafeMutableBytes { controlBytes in
+                    var vector = iovec(iov_base: bytes.baseAddress! + end, iov_len: bytes.count - end)
+                    try withUnsafeMutablePointer(to: &vector) { vectorPointer in
+                        var message = msghdr()
+                        message.msg_iov = vectorPointer
+                        message.msg_iovlen = 1
+                        message.msg_control = controlBytes.baseAddress
+                        message.msg_controllen = controlBytes.count
+                        received = try system_recvmsg(fd, &message)
+                        if message.msg_controllen > 0 {
+                            var fds = [CInt](repeating: -1, count: FrameFormat.maximumDescriptorsPerFrame)
+                            let count = mpshim_cmsg_take_fds(&message, &fds, fds.count)
+                            arrived = Array(fds.prefix(count))
+                        }
+                        truncatedControl = message.msg_flags & CInt(MSG_CTRUNC) != 0
+                    }
+                }
+            }
+        } catch let error as SystemCallError where error.errno == .connectionReset {
+            received = 0
+        } catch let error as SystemCallError {
+            throw ConnectionError(.systemCallFailed, "receiving on fd \(fd)", underlyingError: error.errno)
+        }
+        descriptors.append(contentsOf: arrived)
+        if truncatedControl {
+            throw ConnectionError(.descriptorMismatch, "descriptors were dropped: more arrived than one message can carry")
+        }
+        if received == 0 {
+            sawEndOfStream = true
+            if self.end > start {
+                let expected = header.map { "\($0.frameLength)" } ?? "a header's"
+                throw ConnectionError(
+                    .endOfStream,
+                    "the peer closed its end in the middle of a frame (\(self.end - start) of \(expected) bytes arrived)"
+                )
+            }
+            throw ConnectionError(.endOfStream, "the peer closed its end")
+        }
+        self.end += received
+    }
+}

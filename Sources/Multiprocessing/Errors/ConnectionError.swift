@@ -1,0 +1,68 @@
+public import SystemPackage
+
+/// An error from a ``Connection``: a closed or dead peer, a malformed frame, or a failed system call.
+///
+/// Compare ``code`` rather than the description; codes are extensible, so a `switch` over them needs
+/// a `default` case.
+public struct ConnectionError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, as an extensible set of codes.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        enum Storage: Hashable, Sendable {
+            case endOfStream
+            case closed
+            case frameTooLarge
+            case malformedFrame
+            case descriptorMismatch
+            case timedOut
+            case systemCallFailed
+        }
+
+        let storage: Storage
+
+        /// The peer closed its end or died; no more data will arrive (a partial frame counts too).
+        public static var endOfStream: Self { Self(storage: .endOfStream) }
+        /// This end was closed with ``Connection/close()`` before the call.
+        public static var closed: Self { Self(storage: .closed) }
+        /// A frame's announced length exceeds the connection's ``Connection/maximumFrameSize``.
+        public static var frameTooLarge: Self { Self(storage: .frameTooLarge) }
+        /// The bytes on the wire do not form a valid frame.
+        public static var malformedFrame: Self { Self(storage: .malformedFrame) }
+        /// A frame announced descriptors that did not arrive, or descriptors arrived without a frame.
+        public static var descriptorMismatch: Self { Self(storage: .descriptorMismatch) }
+        /// A wait with a timeout ran out before anything arrived.
+        public static var timedOut: Self { Self(storage: .timedOut) }
+        /// A system call failed; ``ConnectionError/underlyingError`` holds its `errno`.
+        public static var systemCallFailed: Self { Self(storage: .systemCallFailed) }
+
+        public var description: String {
+            switch storage {
+            case .endOfStream: "end of stream"
+            case .closed: "connection closed"
+            case .frameTooLarge: "frame too large"
+            case .malformedFrame: "malformed frame"
+            case .descriptorMismatch: "descriptor mismatch"
+            case .timedOut: "timed out"
+            case .systemCallFailed: "system call failed"
+            }
+        }
+    }
+
+    /// What went wrong.
+    public let code: Code
+    /// The `errno` of the failed system call, if one failed.
+    public let underlyingError: Errno?
+    /// What the library was doing, in words (the call and its arguments).
+    public let context: String
+
+    init(_ code: Code, _ context: String, underlyingError: Errno? = nil) {
+        self.code = code
+        self.context = context
+        self.underlyingError = underlyingError
+    }
+
+    public var description: String {
+        var text = "ConnectionError(\(code)): \(context)"
+        if let underlyingError { text += " (\(underlyingError))" }
+        return text
+    }
+}

@@ -1,0 +1,27 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A point on `CLOCK_MONOTONIC` after which a wait gives up; `nil` timeout means never.
+struct Deadline {
+    private let instant: ContinuousClock.Instant?
+
+    init(timeout: Duration?) {
+        instant = timeout.map { ContinuousClock.now.advanced(by: max($0, .zero)) }
+    }
+
+    /// Milliseconds left for `poll(2)`: -1 for no deadline, rounded up so a wait never ends early.
+    var pollTimeout: CInt {
+        guard let instant else { return -1 }
+        let left = ContinuousClock.now.duration(to: instant)
+        if left <= .zero { return 0 }
+        let (seconds, attoseconds) = left.components
+        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return CInt(clamping: milliseconds)
+    }
+
+    var hasPassed: Bool {
+        guard let instant else { return false }
+        return ContinuousClock.now >= instant
+    }
+}

@@ -1,0 +1,80 @@
+// C only where Swift cannot reach: variadic calls (syscall, prctl), macros (CMSG_*, W*), the
+// program-entry interposition, and the code a forked child runs before it touches Swift.
+// Every symbol is prefixed `mpshim_`. Not API: the leading underscore of the module says so.
+#ifndef MPSHIM_H
+#define MPSHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+/// The environment variable whose presence makes a re-executed binary enter worker mode.
+#define MPSHIM_WORKER_TOKEN "SWIFT_MULTIPROCESSING_WORKER"
+
+/// Returns the worker token if this process was started as a worker (read from envp in
+/// `__libc_start_main`, before `main`), or NULL. Stable for the life of the process.
+const char *mpshim_worker_token(void);
+
+// MARK: - Raw syscalls glibc wraps late or not at all (kernel >= 5.3)
+
+/// pidfd_open(2): a descriptor that refers to one process, immune to PID reuse. Returns -1/errno.
+int mpshim_pidfd_open(pid_t pid);
+/// pidfd_send_signal(2) with no siginfo. Returns -1/errno.
+int mpshim_pidfd_send_signal(int pidfd, int signal);
+/// waitid(P_PIDFD, pidfd, WEXITED | options). Writes the raw status fields. Returns -1/errno.
+/// `code` receives si_code (CLD_EXITED, CLD_KILLED, CLD_DUMPED) and `status` si_status;
+/// `pid_out` is 0 when WNOHANG found the process still running.
+int mpshim_waitid_pidfd(int pidfd, int options, int *code, int *status, pid_t *pid_out);
+
+/// CLD_EXITED etc. as plain values, because Swift does not import these macros.
+extern const int mpshim_CLD_EXITED;
+extern const int mpshim_CLD_KILLED;
+extern const int mpshim_CLD_DUMPED;
+
+/// pipe2(fds, O_CLOEXEC): Swift's Glibc module is built without _GNU_SOURCE and lacks pipe2.
+int mpshim_pipe_cloexec(int fds[2]);
+/// eventfd(0, EFD_CLOEXEC): likewise missing from Swift's Glibc module.
+int mpshim_eventfd_cloexec(void);
+
+// MARK: - prctl (variadic in C)
+
+/// prctl(PR_SET_PDEATHSIG, signal). Returns -1/errno.
+int mpshim_set_parent_death_signal(int signal);
+
+// MARK: - SCM_RIGHTS (CMSG_* are macros)
+
+/// Bytes of control buffer needed to carry `count` descriptors (CMSG_SPACE).
+size_t mpshim_cmsg_space_for_fds(size_t count);
+/// Fills `msg`'s control buffer (already pointed to by msg_control, of msg_controllen bytes) with
+/// one SCM_RIGHTS message carrying `fds`; sets msg_controllen to the used length.
+void mpshim_cmsg_put_fds(struct msghdr *msg, const int *fds, size_t count);
+/// Walks the control messages of a received `msg` and copies every SCM_RIGHTS descriptor into
+/// `out` (capacity `capacity`); descriptors beyond capacity are closed. Returns how many were stored.
+size_t mpshim_cmsg_take_fds(struct msghdr *msg, int *out, size_t capacity);
+
+// MARK: - Child side
+
+/// Runs in a child right after fork (async-signal-safe calls only): sets the parent-death signal to
+/// SIGKILL, exits at once if the parent is already gone, closes `close_fds` (the parent-only ends of
+/// other children's lifelines), and starts a lifeline watcher on `lifeline_fd`.
+void mpshim_prepare_forked_child(pid_t expected_parent, int lifeline_fd, const int *close_fds, size_t count);
+
+/// Starts a detached thread that blocks reading `lifeline_fd` and SIGKILLs this process when the read
+/// returns (EOF: every holder of the write end, i.e. the parent, is gone). Returns 0 or an errno.
+int mpshim_start_lifeline_watcher(int lifeline_fd);
+
+/// prctl(PR_SET_NAME): names the calling thread (the kernel keeps 15 bytes). Variadic in C.
+void mpshim_set_thread_name(const char *name);
+
+/// Blocks every signal in the calling thread (pthread_sigmask is fine from Swift, but sigset_t
+/// manipulation macros are not all importable).
+void mpshim_block_all_signals(void);
+
+/// fork(2): Swift's Glibc overlay marks fork unavailable on some platforms; one place calls it.
+pid_t mpshim_fork(void);
+
+/// _exit(2) after flushing C stdio (what a forked child must do instead of exit(3)).
+void mpshim_flush_and_exit(int code) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,25 @@
+import ArgumentParser
+
+/// The deck's experiments, reproduced in Swift, each optionally next to its Python original.
+@main
+struct MPDemo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mpdemo",
+        abstract: "Reproduce the experiments of \"Parallel Computing in Python\" with swift-multiprocessing.",
+        discussion: "Each demo accepts --json (one JSON object of its figures) and --vs-python (runs the Python "
+            + "original from Benchmarks/python in the same run and prints both with their ratio).",
+        subcommands: [SpeedTest.self, MemoryDemo.self, PipeDemo.self, ProcessStartDemo.self]
+    )
+}
+
+/// Options every demo shares.
+struct CommonOptions: ParsableArguments {
+    @Flag(help: "Print one JSON object of the demo's figures on stdout, and nothing else.")
+    var json = false
+
+    @Flag(help: "Also run the Python original of this demo in the same run and compare.")
+    var vsPython = false
+
+    @Option(help: "The Python interpreter for --vs-python.")
+    var python = "python3"
+}
