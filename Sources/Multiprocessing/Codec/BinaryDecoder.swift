@@ -135,12 +135,16 @@ extension Array: _CodecDecodable where Element: Decodable {
     static func decodeByCodec<T>(from decoder: BinaryDecoderImpl, as type: T.Type) throws -> T {
         let container = try decoder.enterCodecContainer(.unkeyed)
         defer { decoder.leaveCodecContainer(container) }
+        // Classified once for all elements.
+        let kind = decoder.kind(of: Element.self)
         // The count was validated against the container's length, so this allocation is bounded by the input.
         let array = try Self(unsafeUninitializedCapacity: container.count) { elements, initializedCount in
             for index in 0..<container.count {
                 let element: Element
                 do {
-                    element = try decoder.decodeValue(Element.self, index: index, extraPath: [])
+                    element = kind.isDirect
+                        ? try decoder.reader.readDirect(kind, as: Element.self)
+                        : try decoder.decodeIndirectly(Element.self, kind, extraPath: [], component: .index(index))
                 } catch let error as CodecError where !error.isLocated {
                     throw decoder.locate(error, last: .index(index))
                 }
@@ -156,14 +160,17 @@ extension Dictionary: _CodecDecodable where Key == String, Value: Decodable {
     static func decodeByCodec<T>(from decoder: BinaryDecoderImpl, as type: T.Type) throws -> T {
         let container = try decoder.enterCodecContainer(.keyed)
         defer { decoder.leaveCodecContainer(container) }
+        let kind = decoder.kind(of: Value.self)
         var dictionary = Self(minimumCapacity: container.count)
         for _ in 0..<container.count {
             let key = try decoder.reader.readStringBody()
-            let codingKey = BinaryCodingKey(stringValue: key)
             do {
-                dictionary[key] = try decoder.decodeValue(Value.self, key: codingKey, extraPath: [])
+                dictionary[key] = kind.isDirect
+                    ? try decoder.reader.readDirect(kind, as: Value.self)
+                    : try decoder.decodeIndirectly(
+                        Value.self, kind, extraPath: [], component: .key(BinaryCodingKey(stringValue: key)))
             } catch let error as CodecError where !error.isLocated {
-                throw decoder.locate(error, last: .key(codingKey))
+                throw decoder.locate(error, last: .key(BinaryCodingKey(stringValue: key)))
             }
         }
         return unsafeBitCast(dictionary, to: T.self)

@@ -108,9 +108,14 @@ protocol _CodecEncodable {
 extension Array: _CodecEncodable where Element: Encodable {
     static func encodeByCodec<T>(_ value: T, to encoder: BinaryEncoderImpl) throws {
         let array = unsafeBitCast(value, to: Self.self)
-        let header = encoder.buffer.appendContainerHeader(.unkeyed)
-        var container = BinaryUnkeyedEncodingContainer(encoder: encoder, header: header, pathDepth: encoder.path.count)
-        for element in array { try container.encode(element) }
+        let header = try encoder.appendContainerHeader(.unkeyed, count: array.count)
+        // Classified once for all elements; direct elements then cost a switch and a few bytes each.
+        let kind = encoder.kind(of: Element.self)
+        if kind.isDirect {
+            for index in array.indices { _ = writeDirectly(array[index], kind, into: &encoder.buffer) }
+        } else {
+            for index in array.indices { try encoder.encodeIndirectly(array[index], kind, component: .index(index)) }
+        }
         encoder.patchLength(header)
     }
 }
@@ -118,10 +123,14 @@ extension Array: _CodecEncodable where Element: Encodable {
 extension Dictionary: _CodecEncodable where Key == String, Value: Encodable {
     static func encodeByCodec<T>(_ value: T, to encoder: BinaryEncoderImpl) throws {
         let dictionary = unsafeBitCast(value, to: Self.self)
-        let header = encoder.buffer.appendContainerHeader(.keyed)
-        var container = BinaryKeyedEncodingContainer<BinaryCodingKey>(
-            encoder: encoder, header: header, pathDepth: encoder.path.count)
-        for (key, element) in dictionary { try container.encode(element, forKey: BinaryCodingKey(stringValue: key)) }
+        let header = try encoder.appendContainerHeader(.keyed, count: dictionary.count)
+        let kind = encoder.kind(of: Value.self)
+        for (key, element) in dictionary {
+            encoder.buffer.appendStringBody(key)
+            if !writeDirectly(element, kind, into: &encoder.buffer) {
+                try encoder.encodeIndirectly(element, kind, component: .key(BinaryCodingKey(stringValue: key)))
+            }
+        }
         encoder.patchLength(header)
     }
 }
@@ -263,6 +272,17 @@ final class BinaryEncoderImpl: Encoder {
             }
             patchLength(frame.header)
         }
+    }
+
+    /// Appends a container header that already holds its final entry count (for containers the codec writes
+    /// itself) and returns its offset.
+    func appendContainerHeader(_ tag: WireTag, count: Int) throws -> Int {
+        guard count <= UInt32.max else {
+            throw error(.unsupported, "a container cannot hold more than \(UInt32.max) entries")
+        }
+        let header = buffer.appendContainerHeader(tag)
+        buffer.storeUInt32(UInt32(count), at: header + ContainerHeader.countOffset)
+        return header
     }
 
     /// Writes the final length into the container header at `header`, whose contents end at the buffer's end.
