@@ -39,7 +39,7 @@ public struct BinaryDecoder: Sendable {
         var reader = ByteReader(bytes)
         let value: T
         var kind = ValueKind(primitive: T.self)
-        if !kind.isPrimitive { kind = ValueKind.forDecoding(T.self) }
+        if !kind.isPrimitive { kind = ValueKind.classify(T.self) }
         // Primitives, raw arrays and raw values never need the Decoder object, so they skip allocating one.
         if kind.isDirect {
             value = try reader.readDirect(kind, as: T.self)
@@ -109,7 +109,7 @@ extension ByteReader {
             cursor &+= size
             // A tag and a length were read, so the input is not empty and `base` is not nil.
             return bitwiseType.loadRaw(from: base.unsafelyUnwrapped + start, as: T.self)
-        case .encodedByCodec, .decodedByCodec, .conformance:
+        case .byCodec, .conformance:
             preconditionFailure("readDirect called for a type without a direct representation")
         }
     }
@@ -124,14 +124,9 @@ extension ByteReader {
     }
 }
 
-/// Standard-library generics the decoder reads with its own loop rather than their Codable conformances, which run
-/// unspecialized and look up type metadata for every element. They accept exactly what the conformances accept.
-protocol _CodecDecodable {
-    /// Decodes a `Self` at the cursor and returns it as `T` (which is `Self`).
-    static func decodeByCodec<T>(from decoder: BinaryDecoderImpl, as type: T.Type) throws -> T
-}
+// The decoding half of `_CodecCodable`.
 
-extension Array: _CodecDecodable where Element: Decodable {
+extension Array where Element: Codable {
     static func decodeByCodec<T>(from decoder: BinaryDecoderImpl, as type: T.Type) throws -> T {
         let container = try decoder.enterCodecContainer(.unkeyed)
         defer { decoder.leaveCodecContainer(container) }
@@ -156,7 +151,7 @@ extension Array: _CodecDecodable where Element: Decodable {
     }
 }
 
-extension Dictionary: _CodecDecodable where Key == String, Value: Decodable {
+extension Dictionary where Key == String, Value: Codable {
     static func decodeByCodec<T>(from decoder: BinaryDecoderImpl, as type: T.Type) throws -> T {
         let container = try decoder.enterCodecContainer(.keyed)
         defer { decoder.leaveCodecContainer(container) }
@@ -177,7 +172,7 @@ extension Dictionary: _CodecDecodable where Key == String, Value: Decodable {
     }
 }
 
-extension Optional: _CodecDecodable where Wrapped: Decodable {
+extension Optional where Wrapped: Codable {
     static func decodeByCodec<T>(from decoder: BinaryDecoderImpl, as type: T.Type) throws -> T {
         // As Optional's own conformance does through a single-value container: nil, or the wrapped value.
         let value: Self
@@ -268,7 +263,7 @@ final class BinaryDecoderImpl: Decoder {
     private func nonPrimitiveKind<T>(_ type: T.Type) -> ValueKind {
         let id = ObjectIdentifier(T.self)
         if let kind = kindCache.lookUp(id) { return kind }
-        let kind = ValueKind.forDecoding(T.self)
+        let kind = ValueKind.classify(T.self)
         kindCache.insert(id, kind)
         return kind
     }
@@ -307,7 +302,7 @@ final class BinaryDecoderImpl: Decoder {
         if !extraPath.isEmpty { path.append(contentsOf: extraPath) }
         if let component { path.append(component) }
         defer { path.removeSubrange(savedPath...) }
-        if case .decodedByCodec(let codecType) = kind {
+        if case .byCodec(let codecType) = kind {
             return try codecType.decodeByCodec(from: self, as: T.self)
         }
         let savedFrame = frame
@@ -373,7 +368,7 @@ final class BinaryDecoderImpl: Decoder {
         let savedLimit: Int
     }
 
-    /// Enters the container of `tag` at the cursor for `_CodecDecodable`: validates the header, counts the depth and
+    /// Enters the container of `tag` at the cursor for `_CodecCodable`: validates the header, counts the depth and
     /// confines reads to the container. Pair with `leaveCodecContainer`.
     func enterCodecContainer(_ tag: WireTag) throws -> CodecContainer {
         let header = try openNestedContainer(tag)

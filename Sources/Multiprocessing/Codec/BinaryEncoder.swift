@@ -36,7 +36,7 @@ public struct BinaryEncoder: Sendable {
     public func encode<T: Encodable>(_ value: T, into buffer: inout [UInt8]) throws {
         // Primitives, raw arrays and raw values never need the Encoder object, so they skip allocating one.
         if writeDirectly(value, ValueKind(primitive: T.self), into: &buffer) { return }
-        let kind = ValueKind.forEncoding(T.self)
+        let kind = ValueKind.classify(T.self)
         if writeDirectly(value, kind, into: &buffer) { return }
         let start = buffer.count
         let encoder = BinaryEncoderImpl(userInfo: erasedUserInfo(userInfo), path: [])
@@ -91,21 +91,15 @@ func writeDirectly<T: Encodable>(_ value: T, _ kind: ValueKind, into buffer: ino
         buffer.append(WireTag.raw.rawValue)
         buffer.appendVarint(UInt64(MemoryLayout<T>.size))
         withUnsafeBytes(of: value) { buffer.append(contentsOf: $0) }
-    case .encodedByCodec, .decodedByCodec, .conformance:
+    case .byCodec, .conformance:
         return false
     }
     return true
 }
 
-/// Standard-library generics the encoder writes with its own loop rather than their Codable conformances, which
-/// run unspecialized and look up type metadata for every element. The bytes are exactly what the conformances
-/// would produce, so the decoder may read them either way.
-protocol _CodecEncodable {
-    /// Encodes `value` (which is `Self`) at the end of the encoder's buffer.
-    static func encodeByCodec<T>(_ value: T, to encoder: BinaryEncoderImpl) throws
-}
+// The encoding half of `_CodecCodable`.
 
-extension Array: _CodecEncodable where Element: Encodable {
+extension Array where Element: Codable {
     static func encodeByCodec<T>(_ value: T, to encoder: BinaryEncoderImpl) throws {
         let array = unsafeBitCast(value, to: Self.self)
         let header = try encoder.appendContainerHeader(.unkeyed, count: array.count)
@@ -120,7 +114,7 @@ extension Array: _CodecEncodable where Element: Encodable {
     }
 }
 
-extension Dictionary: _CodecEncodable where Key == String, Value: Encodable {
+extension Dictionary where Key == String, Value: Codable {
     static func encodeByCodec<T>(_ value: T, to encoder: BinaryEncoderImpl) throws {
         let dictionary = unsafeBitCast(value, to: Self.self)
         let header = try encoder.appendContainerHeader(.keyed, count: dictionary.count)
@@ -135,7 +129,7 @@ extension Dictionary: _CodecEncodable where Key == String, Value: Encodable {
     }
 }
 
-extension Optional: _CodecEncodable where Wrapped: Encodable {
+extension Optional where Wrapped: Codable {
     static func encodeByCodec<T>(_ value: T, to encoder: BinaryEncoderImpl) throws {
         // As Optional's own conformance does through a single-value container: nil, or the wrapped value.
         if let wrapped = unsafeBitCast(value, to: Self.self) {
@@ -204,7 +198,7 @@ final class BinaryEncoderImpl: Encoder {
     private func nonPrimitiveKind<T>(_ type: T.Type) -> ValueKind {
         let id = ObjectIdentifier(T.self)
         if let kind = kindCache.lookUp(id) { return kind }
-        let kind = ValueKind.forEncoding(T.self)
+        let kind = ValueKind.classify(T.self)
         kindCache.insert(id, kind)
         return kind
     }
@@ -236,7 +230,7 @@ final class BinaryEncoderImpl: Encoder {
     func encodeIndirectly<T: Encodable>(_ value: T, _ kind: ValueKind, component: PathComponent?) throws {
         if let component { path.append(component) }
         defer { if component != nil { path.removeLast() } }
-        if case .encodedByCodec(let codecType) = kind {
+        if case .byCodec(let codecType) = kind {
             try codecType.encodeByCodec(value, to: self)
             return
         }

@@ -468,10 +468,8 @@ enum ValueKind {
     case rawArray(any _BitwiseCodableArray.Type)
     /// A ``BitwiseCodable`` value that is not one of the primitives above, copied as its bytes.
     case raw(any BitwiseCodable.Type)
-    /// An array, string-keyed dictionary or optional the encoder writes with its own loop.
-    case encodedByCodec(any _CodecEncodable.Type)
-    /// An array, string-keyed dictionary or optional the decoder reads with its own loop.
-    case decodedByCodec(any _CodecDecodable.Type)
+    /// An array, string-keyed dictionary or optional the codec reads and writes with its own loop.
+    case byCodec(any _CodecCodable.Type)
     /// Anything else: coded through its own `encode(to:)` / `init(from:)`.
     case conformance
 
@@ -514,20 +512,11 @@ enum ValueKind {
         }
     }
 
-    /// The kind of a type that is not a primitive, as the encoder sees it. Each test is a conformance lookup in
-    /// the runtime, hence `KindCache`.
-    static func forEncoding<T>(_ type: T.Type) -> ValueKind {
-        if let arrayType = T.self as? any _BitwiseCodableArray.Type { return .rawArray(arrayType) }
+    /// The kind of a type that is not a primitive. Each test is a conformance lookup in the runtime, hence
+    /// `KindCache`; a plain struct costs two.
+    static func classify<T>(_ type: T.Type) -> ValueKind {
+        if let codecType = T.self as? any _CodecCodable.Type { return codecType.codecKind }
         if let bitwiseType = T.self as? any BitwiseCodable.Type { return .raw(bitwiseType) }
-        if let codecType = T.self as? any _CodecEncodable.Type { return .encodedByCodec(codecType) }
-        return .conformance
-    }
-
-    /// The kind of a type that is not a primitive, as the decoder sees it: the same tests as `forEncoding`.
-    static func forDecoding<T>(_ type: T.Type) -> ValueKind {
-        if let arrayType = T.self as? any _BitwiseCodableArray.Type { return .rawArray(arrayType) }
-        if let bitwiseType = T.self as? any BitwiseCodable.Type { return .raw(bitwiseType) }
-        if let codecType = T.self as? any _CodecDecodable.Type { return .decodedByCodec(codecType) }
         return .conformance
     }
 
@@ -535,7 +524,7 @@ enum ValueKind {
     @inline(__always)
     var isPrimitive: Bool {
         switch self {
-        case .rawArray, .raw, .encodedByCodec, .decodedByCodec, .conformance: false
+        case .rawArray, .raw, .byCodec, .conformance: false
         default: true
         }
     }
@@ -544,11 +533,40 @@ enum ValueKind {
     @inline(__always)
     var isDirect: Bool {
         switch self {
-        case .encodedByCodec, .decodedByCodec, .conformance: false
+        case .byCodec, .conformance: false
         default: true
         }
     }
 }
+
+/// Standard-library generics the codec reads and writes with its own loops rather than their Codable
+/// conformances, which run unspecialized and look up type metadata for every element. The bytes are exactly what
+/// the conformances produce and accept, so either route may meet the other on the wire. (Arrays whose elements
+/// are only Encodable or only Decodable keep using the conformances; that is fine for the same reason.)
+protocol _CodecCodable {
+    /// How values of this type are coded: `.byCodec(Self.self)`, or `.rawArray` for arrays of bitwise elements.
+    static var codecKind: ValueKind { get }
+    /// Encodes `value` (which is `Self`) at the end of the encoder's buffer.
+    static func encodeByCodec<T>(_ value: T, to encoder: BinaryEncoderImpl) throws
+    /// Decodes a `Self` at the decoder's cursor and returns it as `T` (which is `Self`).
+    static func decodeByCodec<T>(from decoder: BinaryDecoderImpl, as type: T.Type) throws -> T
+}
+
+extension _CodecCodable {
+    static var codecKind: ValueKind { .byCodec(Self.self) }
+}
+
+extension Array: _CodecCodable where Element: Codable {
+    static var codecKind: ValueKind {
+        // Checked only for arrays, so plain structs do not pay for this conformance lookup.
+        if let rawType = Self.self as? any _BitwiseCodableArray.Type { return .rawArray(rawType) }
+        return .byCodec(Self.self)
+    }
+}
+
+extension Dictionary: _CodecCodable where Key == String, Value: Codable {}
+
+extension Optional: _CodecCodable where Wrapped: Codable {}
 
 /// Remembers the kinds of the last four non-primitive types seen by one encoder or decoder: each conformance test
 /// costs a hash lookup in the runtime (tens of nanoseconds), and a payload usually repeats a few types many times.

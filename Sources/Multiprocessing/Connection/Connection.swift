@@ -84,9 +84,7 @@ public final class Connection: Sendable {
     }
 
     deinit {
-        descriptorState.withLock { fd in
-            if fd >= 0 { system_close(fd) }
-        }
+        close()
     }
 
     /// The underlying socket, or `nil` once closed.
@@ -197,7 +195,7 @@ public final class Connection: Sendable {
         return try reader.withLock { reader in
             try reader.receiveFrame(maximumPayload: maximumFrameSize) { payload, carrier in
                 carrier?.closeUnclaimed()
-                return [UInt8](payload)
+                return [UInt8](copying: payload)
             }
         }
     }

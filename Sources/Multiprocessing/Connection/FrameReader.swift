@@ -24,8 +24,9 @@ struct FrameReader {
 
     init(fd: CInt) {
         self.fd = fd
-        storage = [UInt8](repeating: 0, count: Self.initialCapacity)
-        control = [UInt8](repeating: 0, count: mpshim_cmsg_space_for_fds(FrameFormat.maximumDescriptorsPerFrame))
+        // Allocated on the first receive, so an end that only sends costs nothing here.
+        storage = []
+        control = []
     }
 
     /// Reads until one whole frame is buffered, consumes it and passes its payload to `body`.
@@ -39,7 +40,7 @@ struct FrameReader {
     ) throws -> Result {
         guard fd >= 0 else { throw ConnectionError(.closed, "receive on a closed connection") }
         if start == end && storage.count > Self.retainedCapacity {
-            storage = [UInt8](repeating: 0, count: Self.initialCapacity)
+            storage = []
             start = 0
             end = 0
         }
@@ -134,12 +135,30 @@ struct FrameReader {
             self.end = end - start
             self.start = 0
         }
-        if storage.count < frameLength {
-            storage.append(contentsOf: repeatElement(0, count: frameLength - storage.count))
+        if storage.count < frameLength || storage.isEmpty {
+            // Copy only the buffered bytes into the new storage (one memcpy, not an element loop).
+            let capacity = max(frameLength, Self.initialCapacity)
+            let (start, end) = (start, end)
+            let grown = [UInt8](unsafeUninitializedCapacity: capacity) { target, initialized in
+                let raw = UnsafeMutableRawBufferPointer(target)
+                if end > start {
+                    storage.withUnsafeBytes { source in
+                        raw.baseAddress!.copyMemory(from: source.baseAddress! + start, byteCount: end - start)
+                    }
+                }
+                memset(raw.baseAddress! + (end - start), 0, capacity - (end - start))
+                initialized = capacity
+            }
+            storage = grown
+            self.end = end - start
+            self.start = 0
         }
     }
 
     private mutating func fill(expecting header: FrameHeader?) throws {
+        if control.isEmpty {
+            control = [UInt8](repeating: 0, count: mpshim_cmsg_space_for_fds(FrameFormat.maximumDescriptorsPerFrame))
+        }
         let (fd, end) = (fd, end)
         var received = 0
         var truncatedControl = false

@@ -20,7 +20,6 @@ struct FrameWriter {
     init(fd: CInt) {
         self.fd = fd
         encoder.userInfo[DescriptorCarrier.userInfoKey] = carrier
-        buffer.reserveCapacity(Self.batchSize)
     }
 
     var pendingByteCount: Int { buffer.count }
@@ -61,7 +60,6 @@ struct FrameWriter {
         defer {
             if buffer.capacity > FrameReader.retainedCapacity {
                 buffer = []
-                buffer.reserveCapacity(Self.batchSize)
             } else {
                 buffer.removeAll(keepingCapacity: true)
             }
