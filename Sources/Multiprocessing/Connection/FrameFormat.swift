@@ -59,8 +59,8 @@ enum FrameFormat {
             word |= descriptorFlag
             buffer.insert(UInt8(descriptorCount), at: frameStart + 4)
         }
-        withUnsafeBytes(of: word.littleEndian) { header in
-            for index in 0..<4 { buffer[frameStart + index] = header[index] }
+        buffer.withUnsafeMutableBytes { bytes in
+            bytes.storeBytes(of: word.littleEndian, toByteOffset: frameStart, as: UInt32.self)
         }
     }
 }

@@ -29,8 +29,11 @@ struct FrameWriter {
     mutating func appendFrame<Value: Encodable>(for value: Value, maximumPayload: Int) throws {
         guard fd >= 0 else { throw ConnectionError(.closed, "send on a closed connection") }
         let frameStart = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: FrameFormat.reservedHeaderLength))
-        carrier.reset()
+        buffer.append(0)
+        buffer.append(0)
+        buffer.append(0)
+        buffer.append(0)
+        if !carrier.descriptors.isEmpty { carrier.reset() }
         do {
             try encoder.encode(value, into: &buffer)
         } catch {
@@ -42,15 +45,15 @@ struct FrameWriter {
             buffer.removeSubrange(frameStart...)
             throw ConnectionError(.frameTooLarge, "a \(payloadLength)-byte value; the maximum is \(maximumPayload)")
         }
-        let descriptors = carrier.descriptors
+        let descriptorCount = carrier.descriptors.count
         FrameFormat.writeHeader(
             in: &buffer,
             frameStart: frameStart,
             payloadLength: payloadLength,
-            descriptorCount: descriptors.count
+            descriptorCount: descriptorCount
         )
-        if !descriptors.isEmpty {
-            try sendWithDescriptors(frameStart: frameStart, descriptors: descriptors)
+        if descriptorCount > 0 {
+            try sendWithDescriptors(frameStart: frameStart, descriptors: carrier.descriptors)
         }
     }
 

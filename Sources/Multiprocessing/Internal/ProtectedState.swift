@@ -5,12 +5,17 @@
 /// State behind a `pthread_mutex`, for classes that must block while holding it (a receive waits
 /// for the kernel with its reader locked). Unlike the stdlib `Mutex`, the body may return values
 /// that are not `Sendable`; callers only touch the state inside `withLock`.
+///
+/// The state lives behind a pointer rather than in a stored `var`: the mutex already makes access
+/// exclusive, and a class `var` would add the runtime's dynamic exclusivity checks to every call
+/// (measured: a visible share of a small-message receive).
 final class ProtectedState<State>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var state: State
+    private let state: UnsafeMutablePointer<State>
 
-    init(_ state: State) {
-        self.state = state
+    init(_ initial: State) {
+        state = .allocate(capacity: 1)
+        state.initialize(to: initial)
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
     }
@@ -18,12 +23,14 @@ final class ProtectedState<State>: @unchecked Sendable {
     deinit {
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return try body(&state)
+        return try body(&state.pointee)
     }
 }
 
