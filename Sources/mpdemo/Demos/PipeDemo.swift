@@ -100,10 +100,11 @@ struct PipeDemo: ParsableCommand {
             print("received: \(array)\n")
         }
 
-        let roundTrip = try measureRoundTrip()
-        let (perMessageRate, batchedRate) = try measureOneWay()
-        let bandwidth = try measureBandwidth()
-        let memcpyRate = measureMemcpy(byteCount: payloadMib << 20, repetitions: repetitions)
+        let measurements = PipeMeasurements(roundTrips: roundTrips, messages: messages, payloadMib: payloadMib)
+        let roundTrip = try measurements.roundTrip()
+        let (perMessageRate, batchedRate) = try measurements.oneWay()
+        let bandwidth = try measurements.bandwidth()
+        let memcpyRate = measureMemcpy(byteCount: payloadMib << 20, repetitions: measurements.repetitions)
         if !quiet {
             print(String(format: "round trip (%d small Ints):        %.2f µs", roundTrips, roundTrip))
             print(String(format: "one way, send per message (%d):  %.0f messages/s", messages, perMessageRate))
@@ -155,70 +156,6 @@ struct PipeDemo: ParsableCommand {
             }
         }
         if quiet { print(figures.text) }
-    }
-
-    private var repetitions: Int { max(1, 64 / payloadMib) }
-
-    private func measureRoundTrip() throws -> Double {
-        let (parent, childEnd) = try Connection.pipe()
-        let child = ChildProcess(running: PipeEchoTask(connection: childEnd))
-        try child.start()
-        childEnd.close()
-        for value in 0..<100 {  // warm up
-            try parent.send(value)
-            _ = try parent.receive(Int.self)
-        }
-        let seconds = try measure {
-            for value in 0..<roundTrips {
-                try parent.send(value)
-                _ = try parent.receive(Int.self)
-            }
-        }
-        parent.close()
-        try child.join()
-        return seconds / Double(roundTrips) * 1e6
-    }
-
-    private func measureOneWay() throws -> (perMessage: Double, batched: Double) {
-        func rate(batched: Bool) throws -> Double {
-            let (parent, childEnd) = try Connection.pipe()
-            let child = ChildProcess(running: PipeSinkTask(connection: childEnd, count: messages))
-            try child.start()
-            childEnd.close()
-            let seconds = try measure {
-                if batched {
-                    try parent.send(contentsOf: 0..<messages)
-                } else {
-                    for value in 0..<messages { try parent.send(value) }
-                }
-                let received = try parent.receive(Int.self)
-                precondition(received == messages, "the sink counted \(received) of \(messages)")
-            }
-            try child.join()
-            return Double(messages) / seconds
-        }
-        return (try rate(batched: false), try rate(batched: true))
-    }
-
-    private func measureBandwidth() throws -> Double {
-        let byteCount = payloadMib << 20
-        let (parent, childEnd) = try Connection.pipe()
-        let child = ChildProcess(
-            running: PipeBandwidthTask(connection: childEnd, byteCount: byteCount, repetitions: repetitions + 1)
-        )
-        try child.start()
-        childEnd.close()
-        let payload = [UInt8](repeating: 0xA5, count: byteCount)
-        try parent.sendBytes(payload)  // warm up
-        _ = try parent.receiveBytes()
-        let seconds = try measure {
-            for _ in 0..<repetitions {
-                try parent.sendBytes(payload)
-                _ = try parent.receiveBytes()
-            }
-        }
-        try child.join()
-        return Double(byteCount * repetitions) / seconds / 1e6
     }
 }
 

@@ -19,8 +19,7 @@ struct ProcessStartDemo: ParsableCommand {
     }
 
     func run() throws {
-        let spawn = try millisecondsPerProcess { ChildProcess(running: EmptyTask()) }
-        let fork = try millisecondsPerProcess { ChildProcess(forking: { () -> Void in }) }
+        let (spawn, fork) = try ProcessStartMeasurement(count: count).run()
         var figures = JSONObject()
         figures["demo"] = "process-start"
         figures["language"] = "swift"
@@ -50,6 +49,18 @@ struct ProcessStartDemo: ParsableCommand {
             }
         }
         if common.json { print(figures.text) }
+    }
+}
+
+/// Start + join cost per start method, shared by `mpdemo process-start` and `mpdemo bench`.
+struct ProcessStartMeasurement {
+    var count: Int
+
+    func run() throws -> (spawn: Double, fork: Double) {
+        (
+            try millisecondsPerProcess { ChildProcess(running: EmptyTask()) },
+            try millisecondsPerProcess { ChildProcess(forking: { () -> Void in }) }
+        )
     }
 
     private func millisecondsPerProcess<Output>(_ make: () -> ChildProcess<Output>) throws -> Double {

@@ -24,32 +24,9 @@ struct SpeedTest: ParsableCommand {
 
     func run() throws {
         let quiet = common.json
-        let n = n
-        let threads = (0..<tasks).map { _ in
-            WorkerThread { () -> Int in
-                let value = fibonacci(n)
-                if !quiet { printLine("Fib \(n) is \(value)") }
-                return value
-            }
-        }
-        let threadSeconds = try measure {
-            for thread in threads { try thread.start() }
-            for thread in threads { _ = try thread.value() }
-        }
-        if !quiet { print("Threads completed their tasks in \(threadSeconds) s!\n") }
-
-        let children = (0..<tasks).map { _ in ChildProcess(running: FibonacciTask(n: n, quiet: quiet)) }
-        let processSeconds = try measure {
-            for child in children { try child.start() }
-            for child in children { _ = try child.value() }
-        }
-        if !quiet { print("Processes completed their tasks in \(processSeconds) s!\n") }
-
-        let sequentialSeconds = measure {
-            for _ in 0..<tasks { _ = FibonacciTask(n: n, quiet: quiet).run() }
-        }
+        let result = try SpeedTestMeasurement(n: n, tasks: tasks, quiet: quiet).run()
+        let (threadSeconds, processSeconds, sequentialSeconds) = (result.threads, result.processes, result.sequential)
         if !quiet {
-            print("Sequential run completed in \(sequentialSeconds) s!\n")
             print(String(format: "Speed-up over sequential: threads %.2f×, processes %.2f×",
                          sequentialSeconds / threadSeconds, sequentialSeconds / processSeconds))
             print(processSeconds < threadSeconds ? "Multiprocessing wins!" : "Multithreading wins!")
@@ -97,5 +74,41 @@ extension Dictionary where Key == String, Value == Any {
         var object = JSONObject()
         for key in keys.sorted() { object[key] = self[key] is [String: Any] ? (self[key] as! [String: Any]).asJSONObject : self[key] }
         return object
+    }
+}
+
+/// Demo #1's three timed runs, shared by `mpdemo speed-test` and `mpdemo bench`.
+struct SpeedTestMeasurement {
+    var n: Int
+    var tasks: Int
+    var quiet: Bool
+
+    func run() throws -> (threads: Double, processes: Double, sequential: Double) {
+        let (n, quiet) = (n, quiet)
+        let threads = (0..<tasks).map { _ in
+            WorkerThread { () -> Int in
+                let value = fibonacci(n)
+                if !quiet { printLine("Fib \(n) is \(value)") }
+                return value
+            }
+        }
+        let threadSeconds = try measure {
+            for thread in threads { try thread.start() }
+            for thread in threads { _ = try thread.value() }
+        }
+        if !quiet { print("Threads completed their tasks in \(threadSeconds) s!\n") }
+
+        let children = (0..<tasks).map { _ in ChildProcess(running: FibonacciTask(n: n, quiet: quiet)) }
+        let processSeconds = try measure {
+            for child in children { try child.start() }
+            for child in children { _ = try child.value() }
+        }
+        if !quiet { print("Processes completed their tasks in \(processSeconds) s!\n") }
+
+        let sequentialSeconds = measure {
+            for _ in 0..<tasks { _ = FibonacciTask(n: n, quiet: quiet).run() }
+        }
+        if !quiet { print("Sequential run completed in \(sequentialSeconds) s!\n") }
+        return (threadSeconds, processSeconds, sequentialSeconds)
     }
 }

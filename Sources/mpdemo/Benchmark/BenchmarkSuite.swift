@@ -1,0 +1,112 @@
+/// One row of the comparison: a Swift figure and the CPython figure it is compared with.
+struct Metric {
+    /// Stable identifier, e.g. `pipe.round_trip`.
+    var id: String
+    var label: String
+    var unit: String
+    var direction: Direction
+    /// Key of the Swift figure in the group's result.
+    var swiftKey: String
+    /// Path of the Python figure in the script's JSON (`nil`: Swift only).
+    var pythonPath: [String]?
+}
+
+/// Benchmarks that run together: one Swift measurement and one Python script give several metrics.
+struct BenchmarkGroup {
+    var name: String
+    var metrics: [Metric]
+    var runSwift: () throws -> [String: Double]
+    var pythonScript: String
+    var pythonArguments: [String]
+}
+
+/// Sizes for a run; `--quick` shrinks them so the whole run fits in two minutes on two cores.
+struct BenchmarkSizes {
+    var fibonacciN: Int
+    var fibonacciTasks: Int
+    var processStarts: Int
+    var roundTrips: Int
+    var messages: Int
+
+    static let quick = BenchmarkSizes(
+        fibonacciN: 27, fibonacciTasks: 4, processStarts: 5, roundTrips: 2000, messages: 100_000)
+    static let full = BenchmarkSizes(
+        fibonacciN: 32, fibonacciTasks: 5, processStarts: 20, roundTrips: 10_000, messages: 1_000_000)
+}
+
+enum BenchmarkSuite {
+    static func groups(_ sizes: BenchmarkSizes) -> [BenchmarkGroup] {
+        [
+            BenchmarkGroup(
+                name: "speed-test",
+                metrics: [
+                    Metric(id: "speed-test.threads", label: "Demo 1: fib(\(sizes.fibonacciN))×\(sizes.fibonacciTasks) threads",
+                           unit: "s", direction: .lower, swiftKey: "threads_s", pythonPath: ["threads_s"]),
+                    Metric(id: "speed-test.processes", label: "Demo 1: fib(\(sizes.fibonacciN))×\(sizes.fibonacciTasks) processes",
+                           unit: "s", direction: .lower, swiftKey: "processes_s", pythonPath: ["processes_s"]),
+                    Metric(id: "speed-test.sequential", label: "Demo 1: fib(\(sizes.fibonacciN))×\(sizes.fibonacciTasks) sequential",
+                           unit: "s", direction: .lower, swiftKey: "sequential_s", pythonPath: ["sequential_s"]),
+                ],
+                runSwift: {
+                    let result = try SpeedTestMeasurement(
+                        n: sizes.fibonacciN, tasks: sizes.fibonacciTasks, quiet: true
+                    ).run()
+                    return ["threads_s": result.threads, "processes_s": result.processes,
+                            "sequential_s": result.sequential]
+                },
+                pythonScript: "speed_test.py",
+                pythonArguments: ["--n", "\(sizes.fibonacciN)", "--tasks", "\(sizes.fibonacciTasks)"]
+            ),
+            BenchmarkGroup(
+                name: "process-start",
+                metrics: [
+                    Metric(id: "process-start.spawn", label: "process start+join: spawn vs spawn",
+                           unit: "ms", direction: .lower, swiftKey: "spawn", pythonPath: ["ms_per_process", "spawn"]),
+                    Metric(id: "process-start.forkserver", label: "process start+join: spawn vs forkserver",
+                           unit: "ms", direction: .lower, swiftKey: "spawn",
+                           pythonPath: ["ms_per_process", "forkserver"]),
+                    Metric(id: "process-start.fork", label: "process start+join: fork vs fork",
+                           unit: "ms", direction: .lower, swiftKey: "fork", pythonPath: ["ms_per_process", "fork"]),
+                ],
+                runSwift: {
+                    let result = try ProcessStartMeasurement(count: sizes.processStarts).run()
+                    return ["spawn": result.spawn, "fork": result.fork]
+                },
+                pythonScript: "process_start.py",
+                pythonArguments: ["--count", "\(sizes.processStarts)"]
+            ),
+            BenchmarkGroup(
+                name: "pipe",
+                metrics: [
+                    Metric(id: "pipe.round-trip", label: "connection round trip (small Int)",
+                           unit: "µs", direction: .lower, swiftKey: "round_trip_us", pythonPath: ["round_trip_us"]),
+                    Metric(id: "pipe.one-way-batched", label: "one way, \(sizes.messages) Ints, batched send",
+                           unit: "msg/s", direction: .higher, swiftKey: "batched",
+                           pythonPath: ["one_way_msgs_per_s"]),
+                    Metric(id: "pipe.one-way", label: "one way, \(sizes.messages) Ints, send per message",
+                           unit: "msg/s", direction: .higher, swiftKey: "per_message",
+                           pythonPath: ["one_way_msgs_per_s"]),
+                    Metric(id: "pipe.bandwidth", label: "1 MiB frames bandwidth",
+                           unit: "MB/s", direction: .higher, swiftKey: "bandwidth_mb_s",
+                           pythonPath: ["bandwidth_mb_s"]),
+                    Metric(id: "pipe.memcpy", label: "memcpy of 1 MiB (reference)",
+                           unit: "MB/s", direction: .higher, swiftKey: "memcpy_mb_s", pythonPath: ["memcpy_mb_s"]),
+                ],
+                runSwift: {
+                    let pipe = PipeMeasurements(roundTrips: sizes.roundTrips, messages: sizes.messages, payloadMib: 1)
+                    let (perMessage, batched) = try pipe.oneWay()
+                    return [
+                        "round_trip_us": try pipe.roundTrip(),
+                        "per_message": perMessage,
+                        "batched": batched,
+                        "bandwidth_mb_s": try pipe.bandwidth(),
+                        "memcpy_mb_s": measureMemcpy(byteCount: 1 << 20, repetitions: pipe.repetitions),
+                    ]
+                },
+                pythonScript: "pipe.py",
+                pythonArguments: ["--round-trips", "\(sizes.roundTrips)", "--messages", "\(sizes.messages)",
+                                  "--payload-mib", "1"]
+            ),
+        ]
+    }
+}
