@@ -55,6 +55,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "MPDemoTests",
+            dependencies: ["mpdemo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "MultiprocessingIntegrationTests",
             dependencies: [
                 "Multiprocessing", "MultiprocessingTestSupport",

@@ -46,7 +46,7 @@ public struct BinaryDecoder: Sendable {
         } else {
             let decoder = BinaryDecoderImpl(
                 reader: reader, maximumDepth: maximumDepth, depth: 0,
-                userInfo: erasedUserInfo(userInfo), path: [])
+                userInfo: userInfo, path: [])
             decoder.kindCache.insert(ObjectIdentifier(T.self), kind)
             // A Decoder kept by a misbehaving init(from:) must not read the caller's memory after we return.
             defer { decoder.reader = ByteReader(UnsafeRawBufferPointer(start: nil, count: 0)) }
@@ -101,7 +101,6 @@ extension ByteReader {
             try expectTag(.raw)
             let size = try readLength(of: "raw value")
             guard size == MemoryLayout<T>.size else {
-                cursor -= size
                 throw CodecError(
                     .invalidValue, "raw value of \(size) bytes, but \(T.self) has \(MemoryLayout<T>.size)")
             }
@@ -130,24 +129,17 @@ extension Array where Element: Codable {
     static func decodeByCodec<T>(from decoder: BinaryDecoderImpl, as type: T.Type) throws -> T {
         let container = try decoder.enterCodecContainer(.unkeyed)
         defer { decoder.leaveCodecContainer(container) }
-        // Classified once for all elements.
+        // Classified once for all elements. Arrays of the common non-bitwise primitives get a loop specialized for
+        // them; any other element type runs the generic loop.
         let kind = decoder.kind(of: Element.self)
-        // The count was validated against the container's length, so this allocation is bounded by the input.
-        let array = try Self(unsafeUninitializedCapacity: container.count) { elements, initializedCount in
-            for index in 0..<container.count {
-                let element: Element
-                do {
-                    element = kind.isDirect
-                        ? try decoder.reader.readDirect(kind, as: Element.self)
-                        : try decoder.decodeIndirectly(Element.self, kind, extraPath: [], component: .index(index))
-                } catch let error as CodecError where !error.isLocated {
-                    throw decoder.locate(error, last: .index(index))
-                }
-                (elements.baseAddress.unsafelyUnwrapped + index).initialize(to: element)
-                initializedCount = index + 1
-            }
+        switch kind {
+        case .string:
+            return unsafeBitCast(try decoder.decodeElements(String.self, kind, count: container.count), to: T.self)
+        case .bool:
+            return unsafeBitCast(try decoder.decodeElements(Bool.self, kind, count: container.count), to: T.self)
+        default:
+            return unsafeBitCast(try decoder.decodeElements(Element.self, kind, count: container.count), to: T.self)
         }
-        return unsafeBitCast(array, to: T.self)
     }
 }
 
@@ -155,20 +147,62 @@ extension Dictionary where Key == String, Value: Codable {
     static func decodeByCodec<T>(from decoder: BinaryDecoderImpl, as type: T.Type) throws -> T {
         let container = try decoder.enterCodecContainer(.keyed)
         defer { decoder.leaveCodecContainer(container) }
+        // As for arrays: specialized loops for the common primitive values. This matters more here, because
+        // dictionary insertions run from generic code look up type metadata each time.
         let kind = decoder.kind(of: Value.self)
-        var dictionary = Self(minimumCapacity: container.count)
-        for _ in 0..<container.count {
-            let key = try decoder.reader.readStringBody()
-            do {
-                dictionary[key] = kind.isDirect
-                    ? try decoder.reader.readDirect(kind, as: Value.self)
-                    : try decoder.decodeIndirectly(
-                        Value.self, kind, extraPath: [], component: .key(BinaryCodingKey(stringValue: key)))
-            } catch let error as CodecError where !error.isLocated {
-                throw decoder.locate(error, last: .key(BinaryCodingKey(stringValue: key)))
+        switch kind {
+        case .int:
+            return unsafeBitCast(try decoder.decodeEntries(Int.self, kind, count: container.count), to: T.self)
+        case .string:
+            return unsafeBitCast(try decoder.decodeEntries(String.self, kind, count: container.count), to: T.self)
+        case .double:
+            return unsafeBitCast(try decoder.decodeEntries(Double.self, kind, count: container.count), to: T.self)
+        case .bool:
+            return unsafeBitCast(try decoder.decodeEntries(Bool.self, kind, count: container.count), to: T.self)
+        default:
+            return unsafeBitCast(try decoder.decodeEntries(Value.self, kind, count: container.count), to: T.self)
+        }
+    }
+}
+
+extension BinaryDecoderImpl {
+    /// Decodes the `count` elements of an unkeyed container, the first of which is at the cursor.
+    func decodeElements<Element: Decodable>(_ type: Element.Type, _ kind: ValueKind, count: Int) throws -> [Element] {
+        // The count was validated against the container's length, so this allocation is bounded by the input.
+        try [Element](unsafeUninitializedCapacity: count) { elements, initializedCount in
+            for index in 0..<count {
+                let element: Element
+                do {
+                    element = kind.isDirect
+                        ? try reader.readDirect(kind, as: Element.self)
+                        : try decodeIndirectly(Element.self, kind, extraPath: [], component: .index(index))
+                } catch let error as CodecError where !error.isLocated {
+                    throw locate(error, last: .index(index))
+                }
+                (elements.baseAddress.unsafelyUnwrapped + index).initialize(to: element)
+                initializedCount = index + 1
             }
         }
-        return unsafeBitCast(dictionary, to: T.self)
+    }
+
+    /// Decodes the `count` entries of a keyed container into a dictionary; the first entry is at the cursor.
+    func decodeEntries<Value: Decodable>(_ type: Value.Type, _ kind: ValueKind, count: Int) throws -> [String: Value] {
+        var dictionary = [String: Value](minimumCapacity: count)
+        for _ in 0..<count {
+            let key = try reader.readStringBody()
+            let value: Value
+            do {
+                value = kind.isDirect
+                    ? try reader.readDirect(kind, as: Value.self)
+                    : try decodeIndirectly(
+                        Value.self, kind, extraPath: [], component: .key(BinaryCodingKey(stringValue: key)))
+            } catch let error as CodecError where !error.isLocated {
+                throw locate(error, last: .key(BinaryCodingKey(stringValue: key)))
+            }
+            // Hostile input may repeat a key; the last value wins.
+            dictionary.updateValue(value, forKey: key)
+        }
+        return dictionary
     }
 }
 
@@ -224,22 +258,23 @@ final class BinaryDecoderImpl: Decoder {
     @exclusivity(unchecked) var path: [PathComponent]
     @exclusivity(unchecked) var keyedStates: [KeyedState] = []
     @exclusivity(unchecked) var kindCache = KindCache()
-    let userInfoValues: [CodingUserInfoKey: Any]
+    let sendableUserInfo: [CodingUserInfoKey: any Sendable]
 
     init(
-        reader: ByteReader, maximumDepth: Int, depth: Int, userInfo: [CodingUserInfoKey: Any],
+        reader: ByteReader, maximumDepth: Int, depth: Int, userInfo: [CodingUserInfoKey: any Sendable],
         path: [PathComponent]
     ) {
         self.reader = reader
         self.maximumDepth = maximumDepth
         self.depth = depth
         self.path = path
-        userInfoValues = userInfo
+        sendableUserInfo = userInfo
         frame = Frame(kind: .none, start: reader.cursor, end: reader.cursor)
     }
 
     var codingPath: [any CodingKey] { path.map(\.codingKey) }
-    var userInfo: [CodingUserInfoKey: Any] { userInfoValues }
+    /// Converted on first use only: most types never look, and converting costs an allocation.
+    lazy var userInfo: [CodingUserInfoKey: Any] = erasedUserInfo(sendableUserInfo)
 
     func codingPath(depth pathDepth: Int, extraPath: [PathComponent]) -> [any CodingKey] {
         (path.prefix(pathDepth) + extraPath).map(\.codingKey)
@@ -301,7 +336,7 @@ final class BinaryDecoderImpl: Decoder {
         let savedPath = path.count
         if !extraPath.isEmpty { path.append(contentsOf: extraPath) }
         if let component { path.append(component) }
-        defer { path.removeSubrange(savedPath...) }
+        defer { if path.count > savedPath { path.removeLast(path.count - savedPath) } }
         if case .byCodec(let codecType) = kind {
             return try codecType.decodeByCodec(from: self, as: T.self)
         }
@@ -314,7 +349,7 @@ final class BinaryDecoderImpl: Decoder {
             frame = savedFrame
             reader.limit = savedLimit
             depth = savedDepth
-            if keyedStates.count > savedStates { keyedStates.removeSubrange(savedStates...) }
+            if keyedStates.count > savedStates { keyedStates.removeLast(keyedStates.count - savedStates) }
         }
         let value = try T(from: self)
         if frame.kind == .container {
@@ -432,7 +467,8 @@ final class BinaryDecoderImpl: Decoder {
         var childReader = reader
         childReader.cursor = offset
         return BinaryDecoderImpl(
-            reader: childReader, maximumDepth: maximumDepth, depth: depth, userInfo: userInfoValues, path: childPath)
+            reader: childReader, maximumDepth: maximumDepth, depth: depth, userInfo: sendableUserInfo,
+            path: childPath)
     }
 
     // MARK: Keyed lookups

@@ -21,8 +21,6 @@ public struct BinaryEncoder: Sendable {
     ///   way the format cannot express, or whatever error the value's own `encode(to:)` throws.
     public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         var bytes: [UInt8] = []
-        // Small values then need exactly one allocation; large ones grow geometrically as usual.
-        bytes.reserveCapacity(32)
         try encode(value, into: &bytes)
         return bytes
     }
@@ -34,20 +32,23 @@ public struct BinaryEncoder: Sendable {
     /// - Throws: ``CodecError`` with code ``CodecError/Code/unsupported`` if the value uses the `Encoder` API in a
     ///   way the format cannot express, or whatever error the value's own `encode(to:)` throws.
     public func encode<T: Encodable>(_ value: T, into buffer: inout [UInt8]) throws {
-        // Primitives, raw arrays and raw values never need the Encoder object, so they skip allocating one.
-        if writeDirectly(value, ValueKind(primitive: T.self), into: &buffer) { return }
-        let kind = ValueKind.classify(T.self)
-        if writeDirectly(value, kind, into: &buffer) { return }
-        let start = buffer.count
-        let encoder = BinaryEncoderImpl(userInfo: erasedUserInfo(userInfo), path: [])
-        encoder.kindCache.insert(ObjectIdentifier(T.self), kind)
-        swap(&encoder.buffer, &buffer)
-        defer { swap(&encoder.buffer, &buffer) }
-        do {
-            try encoder.encodeValue(value)
-        } catch {
-            encoder.buffer.removeSubrange(start...)
-            throw error
+        var kind = ValueKind(primitive: T.self)
+        if !kind.isPrimitive { kind = ValueKind.classify(T.self) }
+        // Primitives, raw arrays and raw values need no Encoder object: they go straight into `buffer`.
+        if kind.isDirect {
+            // A fresh array would otherwise grow twice for a tag and a few bytes.
+            if buffer.capacity == 0 { buffer.reserveCapacity(16) }
+            _ = writeDirectly(value, kind, into: &buffer)
+            return
+        }
+        // Everything else is built in the encoder's own buffer, on the stack while it fits, and copied out once
+        // (into a fresh array at its exact size).
+        try withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 16) { stack in
+            let encoder = BinaryEncoderImpl(storage: stack, userInfo: userInfo, path: [])
+            defer { encoder.dropBorrowedStorage() }
+            encoder.kindCache.insert(ObjectIdentifier(T.self), kind)
+            try encoder.encodeIndirectly(value, kind, component: nil)
+            buffer.append(contentsOf: encoder.writtenBytes)
         }
     }
 }
@@ -55,77 +56,110 @@ public struct BinaryEncoder: Sendable {
 /// Writes `value` if its kind has a direct representation (primitive, raw array, raw value) and returns true;
 /// returns false for every other kind.
 @inline(__always)
-func writeDirectly<T: Encodable>(_ value: T, _ kind: ValueKind, into buffer: inout [UInt8]) -> Bool {
-    switch kind {
-    case .int:
-        buffer.appendTagged(.int64, bits: UInt64(bitPattern: Int64(unsafeBitCast(value, to: Int.self))), byteCount: 8)
-    case .string:
-        buffer.appendString(unsafeBitCast(value, to: String.self))
-    case .double:
-        buffer.appendTagged(.double, bits: unsafeBitCast(value, to: UInt64.self), byteCount: 8)
-    case .bool:
-        buffer.append(unsafeBitCast(value, to: Bool.self) ? WireTag.trueValue.rawValue : WireTag.falseValue.rawValue)
-    case .int64:
-        buffer.appendTagged(.int64, bits: unsafeBitCast(value, to: UInt64.self), byteCount: 8)
-    case .uint8:
-        buffer.appendTagged(.uint8, bits: UInt64(unsafeBitCast(value, to: UInt8.self)), byteCount: 1)
-    case .float:
-        buffer.appendTagged(.float, bits: UInt64(unsafeBitCast(value, to: UInt32.self)), byteCount: 4)
-    case .uint:
-        buffer.appendTagged(.uint64, bits: UInt64(unsafeBitCast(value, to: UInt.self)), byteCount: 8)
-    case .uint64:
-        buffer.appendTagged(.uint64, bits: unsafeBitCast(value, to: UInt64.self), byteCount: 8)
-    case .int32:
-        buffer.appendTagged(.int32, bits: UInt64(unsafeBitCast(value, to: UInt32.self)), byteCount: 4)
-    case .uint32:
-        buffer.appendTagged(.uint32, bits: UInt64(unsafeBitCast(value, to: UInt32.self)), byteCount: 4)
-    case .int16:
-        buffer.appendTagged(.int16, bits: UInt64(unsafeBitCast(value, to: UInt16.self)), byteCount: 2)
-    case .uint16:
-        buffer.appendTagged(.uint16, bits: UInt64(unsafeBitCast(value, to: UInt16.self)), byteCount: 2)
-    case .int8:
-        buffer.appendTagged(.int8, bits: UInt64(unsafeBitCast(value, to: UInt8.self)), byteCount: 1)
-    case .rawArray(let arrayType):
-        arrayType.appendRawArray(value, to: &buffer)
-    case .raw:
-        buffer.append(WireTag.raw.rawValue)
-        buffer.appendVarint(UInt64(MemoryLayout<T>.size))
-        withUnsafeBytes(of: value) { buffer.append(contentsOf: $0) }
-    case .byCodec, .conformance:
-        return false
+func writeDirectly<T: Encodable, Sink: ByteSink>(_ value: T, _ kind: ValueKind, into sink: inout Sink) -> Bool {
+    guard kind.isDirect else { return false }
+    withUnsafePointer(to: value) { pointer in
+        writeDirectly(at: UnsafeRawPointer(pointer), kind, size: MemoryLayout<T>.size, into: &sink)
     }
     return true
+}
+
+/// Writes the direct-kind value at `pointer`. Not generic over the value's type, so it is specialized for each sink
+/// even where the value's type is only known at run time; values are read in place, without copies or retains.
+@inline(__always)
+func writeDirectly<Sink: ByteSink>(at pointer: UnsafeRawPointer, _ kind: ValueKind, size: Int, into sink: inout Sink) {
+    switch kind {
+    case .int, .int64:
+        sink.appendTagged(.int64, bits: pointer.loadUnaligned(as: UInt64.self), byteCount: 8)
+    case .string:
+        sink.appendString(pointer.assumingMemoryBound(to: String.self).pointee)
+    case .double:
+        sink.appendTagged(.double, bits: pointer.loadUnaligned(as: UInt64.self), byteCount: 8)
+    case .bool:
+        sink.appendByte(pointer.load(as: Bool.self) ? WireTag.trueValue.rawValue : WireTag.falseValue.rawValue)
+    case .uint8:
+        sink.appendTagged(.uint8, bits: UInt64(pointer.load(as: UInt8.self)), byteCount: 1)
+    case .float:
+        sink.appendTagged(.float, bits: UInt64(pointer.loadUnaligned(as: UInt32.self)), byteCount: 4)
+    case .uint, .uint64:
+        sink.appendTagged(.uint64, bits: pointer.loadUnaligned(as: UInt64.self), byteCount: 8)
+    case .int32:
+        sink.appendTagged(.int32, bits: UInt64(pointer.loadUnaligned(as: UInt32.self)), byteCount: 4)
+    case .uint32:
+        sink.appendTagged(.uint32, bits: UInt64(pointer.loadUnaligned(as: UInt32.self)), byteCount: 4)
+    case .int16:
+        sink.appendTagged(.int16, bits: UInt64(pointer.loadUnaligned(as: UInt16.self)), byteCount: 2)
+    case .uint16:
+        sink.appendTagged(.uint16, bits: UInt64(pointer.loadUnaligned(as: UInt16.self)), byteCount: 2)
+    case .int8:
+        sink.appendTagged(.int8, bits: UInt64(pointer.load(as: UInt8.self)), byteCount: 1)
+    case .rawArray(let arrayType):
+        arrayType.appendRawArray(at: pointer, to: &sink)
+    case .raw:
+        sink.appendByte(WireTag.raw.rawValue)
+        sink.appendVarint(UInt64(size))
+        sink.appendBytes(UnsafeRawBufferPointer(start: pointer, count: size))
+    case .byCodec, .conformance:
+        preconditionFailure("writeDirectly called for a value without a direct representation")
+    }
 }
 
 // The encoding half of `_CodecCodable`.
 
 extension Array where Element: Codable {
     static func encodeByCodec<T>(_ value: T, to encoder: BinaryEncoderImpl) throws {
-        let array = unsafeBitCast(value, to: Self.self)
-        let header = try encoder.appendContainerHeader(.unkeyed, count: array.count)
-        // Classified once for all elements; direct elements then cost a switch and a few bytes each.
-        let kind = encoder.kind(of: Element.self)
-        if kind.isDirect {
-            for index in array.indices { _ = writeDirectly(array[index], kind, into: &encoder.buffer) }
-        } else {
-            for index in array.indices { try encoder.encodeIndirectly(array[index], kind, component: .index(index)) }
+        try withUnsafePointer(to: value) { pointer in
+            let array = UnsafeRawPointer(pointer).assumingMemoryBound(to: Self.self)
+            let header = try encoder.appendContainerHeader(.unkeyed, count: array.pointee.count)
+            // Classified once for all elements; direct elements then cost a switch and a few stores each.
+            let kind = encoder.kind(of: Element.self)
+            try array.pointee.withUnsafeBufferPointer { elements in
+                if kind.isDirect {
+                    var sink = encoder
+                    for index in elements.indices {
+                        writeDirectly(
+                            at: UnsafeRawPointer(elements.baseAddress.unsafelyUnwrapped + index), kind,
+                            size: MemoryLayout<Element>.size, into: &sink)
+                    }
+                } else {
+                    for index in elements.indices {
+                        try encoder.encodeIndirectly(elements[index], kind, component: .index(index))
+                    }
+                }
+            }
+            encoder.patchLength(header)
         }
-        encoder.patchLength(header)
     }
 }
 
 extension Dictionary where Key == String, Value: Codable {
     static func encodeByCodec<T>(_ value: T, to encoder: BinaryEncoderImpl) throws {
         let dictionary = unsafeBitCast(value, to: Self.self)
-        let header = try encoder.appendContainerHeader(.keyed, count: dictionary.count)
         let kind = encoder.kind(of: Value.self)
+        // Iterating a dictionary from generic code looks up type metadata per element, so the common primitive
+        // values get a specialized loop.
+        switch kind {
+        case .int: try encoder.encodeEntries(unsafeBitCast(dictionary, to: [String: Int].self), kind)
+        case .string: try encoder.encodeEntries(unsafeBitCast(dictionary, to: [String: String].self), kind)
+        case .double: try encoder.encodeEntries(unsafeBitCast(dictionary, to: [String: Double].self), kind)
+        case .bool: try encoder.encodeEntries(unsafeBitCast(dictionary, to: [String: Bool].self), kind)
+        default: try encoder.encodeEntries(dictionary, kind)
+        }
+    }
+}
+
+extension BinaryEncoderImpl {
+    /// Writes `dictionary` as a keyed container.
+    func encodeEntries<Value: Encodable>(_ dictionary: [String: Value], _ kind: ValueKind) throws {
+        let header = try appendContainerHeader(.keyed, count: dictionary.count)
+        var sink = self
         for (key, element) in dictionary {
-            encoder.buffer.appendStringBody(key)
-            if !writeDirectly(element, kind, into: &encoder.buffer) {
-                try encoder.encodeIndirectly(element, kind, component: .key(BinaryCodingKey(stringValue: key)))
+            sink.appendStringBody(key)
+            if !writeDirectly(element, kind, into: &sink) {
+                try encodeIndirectly(element, kind, component: .key(BinaryCodingKey(stringValue: key)))
             }
         }
-        encoder.patchLength(header)
+        patchLength(header)
     }
 }
 
@@ -135,7 +169,7 @@ extension Optional where Wrapped: Codable {
         if let wrapped = unsafeBitCast(value, to: Self.self) {
             try encoder.encodeValue(wrapped)
         } else {
-            encoder.buffer.append(WireTag.null.rawValue)
+            encoder.appendByte(WireTag.null.rawValue)
         }
     }
 }
@@ -148,7 +182,7 @@ extension Optional where Wrapped: Codable {
 /// value's `encode(to:)` returns. Nested containers and super encoders may be written interleaved with their parent,
 /// so each gets its own child encoder and buffer, is counted in the parent at once, and is spliced in at its
 /// reserved offset when the owning value finishes.
-final class BinaryEncoderImpl: Encoder {
+final class BinaryEncoderImpl: Encoder, ByteSink {
     enum FrameKind: UInt8 {
         case none, keyed, unkeyed, single, singleWritten
     }
@@ -164,26 +198,172 @@ final class BinaryEncoderImpl: Encoder {
 
     // Unchecked exclusivity: these are touched on every value, the dynamic checks cost more than the work, and no
     // access overlaps another (none spans a call into user code).
-    @exclusivity(unchecked) var buffer: [UInt8] = []
+    /// The output, managed by hand: plain pointer stores are several times cheaper than `Array` appends.
+    @exclusivity(unchecked) var bytes: UnsafeMutableRawPointer
+    @exclusivity(unchecked) var byteCount = 0
+    @exclusivity(unchecked) var byteCapacity: Int
+    /// False while `bytes` is storage lent by the caller (the top-level stack buffer).
+    private var ownsBytes: Bool
     @exclusivity(unchecked) var path: [PathComponent]
-    let userInfoValues: [CodingUserInfoKey: Any]
+    let sendableUserInfo: [CodingUserInfoKey: any Sendable]
     @exclusivity(unchecked) var frame = Frame()
     /// Child encoders waiting to be spliced in, in the order their slots were reserved.
     @exclusivity(unchecked) var pending: [(offset: Int, child: BinaryEncoderImpl)] = []
     @exclusivity(unchecked) var kindCache = KindCache()
 
-    init(userInfo: [CodingUserInfoKey: Any], path: [PathComponent]) {
-        userInfoValues = userInfo
+    /// Creates an encoder writing into `storage` until it outgrows it, or into its own memory if `storage` is nil.
+    init(
+        storage: UnsafeMutableRawBufferPointer?, userInfo: [CodingUserInfoKey: any Sendable], path: [PathComponent]
+    ) {
+        if let storage, let base = storage.baseAddress, storage.count > 0 {
+            bytes = base
+            byteCapacity = storage.count
+            ownsBytes = false
+        } else {
+            byteCapacity = 64
+            bytes = .allocate(byteCount: byteCapacity, alignment: 16)
+            ownsBytes = true
+        }
+        sendableUserInfo = userInfo
         self.path = path
     }
 
+    deinit {
+        if ownsBytes { bytes.deallocate() }
+    }
+
     var codingPath: [any CodingKey] { path.map(\.codingKey) }
-    var userInfo: [CodingUserInfoKey: Any] { userInfoValues }
+    /// Converted on first use only: most types never look, and converting costs an allocation.
+    lazy var userInfo: [CodingUserInfoKey: Any] = erasedUserInfo(sendableUserInfo)
 
     func codingPath(depth: Int) -> [any CodingKey] { path.prefix(depth).map(\.codingKey) }
 
     func error(_ code: CodecError.Code, _ context: String) -> CodecError {
         CodecError(code, context, codingPath: path.pathDescription, isLocated: true)
+    }
+
+    // MARK: Buffer
+
+    /// The bytes written so far.
+    var writtenBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: bytes, count: byteCount) }
+
+    /// Makes room for `count` more bytes and returns where they go.
+    @inline(__always)
+    private func reserve(_ count: Int) -> UnsafeMutableRawPointer {
+        if byteCapacity &- byteCount < count { grow(toFit: count) }
+        return bytes + byteCount
+    }
+
+    @inline(never)
+    private func grow(toFit count: Int) {
+        let newCapacity = Swift.max(byteCapacity * 2, byteCount + count)
+        let newBytes = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        newBytes.copyMemory(from: bytes, byteCount: byteCount)
+        if ownsBytes { bytes.deallocate() }
+        bytes = newBytes
+        byteCapacity = newCapacity
+        ownsBytes = true
+    }
+
+    /// Stops using lent storage, so an Encoder kept by a misbehaving `encode(to:)` can never write into it later.
+    func dropBorrowedStorage() {
+        guard !ownsBytes else { return }
+        byteCount = 0
+        byteCapacity = 16
+        bytes = .allocate(byteCount: byteCapacity, alignment: 16)
+        ownsBytes = true
+    }
+
+    @inline(__always)
+    func appendByte(_ byte: UInt8) {
+        reserve(1).storeBytes(of: byte, as: UInt8.self)
+        byteCount &+= 1
+    }
+
+    @inline(__always)
+    func appendBytes(_ source: UnsafeRawBufferPointer) {
+        guard let base = source.baseAddress, source.count > 0 else { return }
+        reserve(source.count).copyMemory(from: base, byteCount: source.count)
+        byteCount &+= source.count
+    }
+
+    @inline(__always)
+    func appendTagged(_ tag: WireTag, bits: UInt64, byteCount count: Int) {
+        // Stores all eight bytes and keeps the low `count`: one bounds check, two stores.
+        let target = reserve(9)
+        target.storeBytes(of: tag.rawValue, as: UInt8.self)
+        (target + 1).storeBytes(of: bits.littleEndian, as: UInt64.self)
+        byteCount &+= 1 &+ count
+    }
+
+    @inline(__always)
+    func appendVarint(_ value: UInt64) {
+        let target = reserve(10)
+        var value = value
+        var offset = 0
+        while value >= 0x80 {
+            target.storeBytes(of: UInt8(truncatingIfNeeded: value) | 0x80, toByteOffset: offset, as: UInt8.self)
+            value >>= 7
+            offset &+= 1
+        }
+        target.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: offset, as: UInt8.self)
+        byteCount &+= offset &+ 1
+    }
+
+    /// Appends a key: varint UTF-8 byte count and the bytes.
+    @inline(__always)
+    func appendKey(_ key: String) {
+        var sink = self
+        sink.appendStringBody(key)
+    }
+
+    /// Appends a container header with zero length and count, to be patched later; returns its offset.
+    @inline(__always)
+    func appendContainerHeader(_ tag: WireTag) -> Int {
+        let header = byteCount
+        let target = reserve(ContainerHeader.size)
+        target.storeBytes(of: tag.rawValue, as: UInt8.self)
+        (target + ContainerHeader.lengthOffset).storeBytes(of: UInt64(0), as: UInt64.self)
+        (target + ContainerHeader.countOffset).storeBytes(of: UInt32(0), as: UInt32.self)
+        byteCount &+= ContainerHeader.size
+        return header
+    }
+
+    /// Appends a container header that already holds its final entry count (for containers the codec writes
+    /// itself) and returns its offset.
+    func appendContainerHeader(_ tag: WireTag, count: Int) throws -> Int {
+        guard count <= UInt32.max else {
+            throw error(.unsupported, "a container cannot hold more than \(UInt32.max) entries")
+        }
+        let header = appendContainerHeader(tag)
+        storeUInt32(UInt32(count), at: header + ContainerHeader.countOffset)
+        return header
+    }
+
+    @inline(__always)
+    func storeUInt32(_ value: UInt32, at offset: Int) {
+        bytes.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self)
+    }
+
+    @inline(__always)
+    func loadUInt32(at offset: Int) -> UInt32 {
+        UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
+    /// Writes the final length into the container header at `header`, whose contents end at the buffer's end.
+    @inline(__always)
+    func patchLength(_ header: Int) {
+        let length = UInt64(byteCount - header - ContainerHeader.countOffset)
+        bytes.storeBytes(of: length.littleEndian, toByteOffset: header + ContainerHeader.lengthOffset, as: UInt64.self)
+    }
+
+    /// Inserts `source` at `offset`, moving what follows.
+    func insertBytes(_ source: UnsafeRawBufferPointer, at offset: Int) {
+        guard let base = source.baseAddress, source.count > 0 else { return }
+        _ = reserve(source.count)
+        (bytes + offset + source.count).copyMemory(from: bytes + offset, byteCount: byteCount - offset)
+        (bytes + offset).copyMemory(from: base, byteCount: source.count)
+        byteCount += source.count
     }
 
     // MARK: Values
@@ -206,45 +386,53 @@ final class BinaryEncoderImpl: Encoder {
     @inline(__always)
     func encodeValue<T: Encodable>(_ value: T) throws {
         let kind = kind(of: T.self)
-        if writeDirectly(value, kind, into: &buffer) { return }
+        var sink = self
+        if writeDirectly(value, kind, into: &sink) { return }
         try encodeIndirectly(value, kind, component: nil)
     }
 
     @inline(__always)
     func encodeValue<T: Encodable, Key: CodingKey>(_ value: T, key: Key) throws {
         let kind = kind(of: T.self)
-        if writeDirectly(value, kind, into: &buffer) { return }
+        var sink = self
+        if writeDirectly(value, kind, into: &sink) { return }
         try encodeIndirectly(value, kind, component: .key(key))
     }
 
     @inline(__always)
     func encodeValue<T: Encodable>(_ value: T, index: Int) throws {
         let kind = kind(of: T.self)
-        if writeDirectly(value, kind, into: &buffer) { return }
+        var sink = self
+        if writeDirectly(value, kind, into: &sink) { return }
         try encodeIndirectly(value, kind, component: .index(index))
     }
 
     /// Encodes a value that needs the Encoder: through the codec's own loop for arrays, string-keyed dictionaries
     /// and optionals, otherwise by calling `value.encode(to: self)` in a fresh frame and then closing whatever
-    /// container the value opened.
+    /// container the value opened. On error, whatever the value wrote is dropped.
     func encodeIndirectly<T: Encodable>(_ value: T, _ kind: ValueKind, component: PathComponent?) throws {
         if let component { path.append(component) }
         defer { if component != nil { path.removeLast() } }
+        let start = byteCount
         if case .byCodec(let codecType) = kind {
-            try codecType.encodeByCodec(value, to: self)
+            do {
+                try codecType.encodeByCodec(value, to: self)
+            } catch {
+                byteCount = start
+                throw error
+            }
             return
         }
         let savedFrame = frame
-        let start = buffer.count
         frame = Frame(kind: .none, header: start, pendingMark: pending.count)
         defer { frame = savedFrame }
         do {
             try value.encode(to: self)
             try finishFrame()
         } catch {
-            // Drop what the failed value wrote, so a caller that catches the error still has a well-formed buffer.
-            buffer.removeSubrange(start...)
-            pending.removeSubrange(frame.pendingMark...)
+            // Dropping the failed value's bytes keeps the buffer well-formed for a caller that catches the error.
+            byteCount = start
+            if pending.count > frame.pendingMark { pending.removeLast(pending.count - frame.pendingMark) }
             throw error
         }
     }
@@ -254,7 +442,7 @@ final class BinaryEncoderImpl: Encoder {
     func finishFrame() throws {
         switch frame.kind {
         case .none, .single:
-            buffer.append(WireTag.empty.rawValue)
+            appendByte(WireTag.empty.rawValue)
         case .singleWritten:
             break
         case .keyed, .unkeyed:
@@ -262,28 +450,10 @@ final class BinaryEncoderImpl: Encoder {
             while pending.count > frame.pendingMark {
                 let (offset, child) = pending.removeLast()
                 try child.finishFrame()
-                buffer.insert(contentsOf: child.buffer, at: offset)
+                insertBytes(child.writtenBytes, at: offset)
             }
             patchLength(frame.header)
         }
-    }
-
-    /// Appends a container header that already holds its final entry count (for containers the codec writes
-    /// itself) and returns its offset.
-    func appendContainerHeader(_ tag: WireTag, count: Int) throws -> Int {
-        guard count <= UInt32.max else {
-            throw error(.unsupported, "a container cannot hold more than \(UInt32.max) entries")
-        }
-        let header = buffer.appendContainerHeader(tag)
-        buffer.storeUInt32(UInt32(count), at: header + ContainerHeader.countOffset)
-        return header
-    }
-
-    /// Writes the final length into the container header at `header`, whose contents end at the buffer's end.
-    @inline(__always)
-    func patchLength(_ header: Int) {
-        let length = buffer.count - header - ContainerHeader.countOffset
-        buffer.storeUInt64(UInt64(length), at: header + ContainerHeader.lengthOffset)
     }
 
     // MARK: Containers
@@ -296,7 +466,7 @@ final class BinaryEncoderImpl: Encoder {
             "BinaryEncoder: a value asked for a \(kind) container after using a \(frame.kind) container; "
                 + "one value must use a single kind of container")
         frame.kind = kind
-        frame.header = buffer.appendContainerHeader(kind == .keyed ? .keyed : .unkeyed)
+        frame.header = appendContainerHeader(kind == .keyed ? .keyed : .unkeyed)
         return frame.header
     }
 
@@ -325,19 +495,19 @@ final class BinaryEncoderImpl: Encoder {
     @inline(__always)
     func addEntry(_ header: Int) throws -> Int {
         let offset = header + ContainerHeader.countOffset
-        let count = buffer.loadUInt32(at: offset)
+        let count = loadUInt32(at: offset)
         guard count < UInt32.max else {
             throw error(.unsupported, "a container cannot hold more than \(UInt32.max) entries")
         }
-        buffer.storeUInt32(count + 1, at: offset)
+        storeUInt32(count + 1, at: offset)
         return Int(count)
     }
 
     /// Undoes `addEntry` and drops the bytes written from `mark` on, after the entry's value failed.
     func removeEntry(_ header: Int, truncatingTo mark: Int) {
-        buffer.removeSubrange(mark...)
+        byteCount = mark
         let offset = header + ContainerHeader.countOffset
-        buffer.storeUInt32(buffer.loadUInt32(at: offset) - 1, at: offset)
+        storeUInt32(loadUInt32(at: offset) - 1, at: offset)
     }
 
     /// Reserves an entry for a child encoder (nested container or super encoder) whose bytes are spliced in when
@@ -349,11 +519,11 @@ final class BinaryEncoderImpl: Encoder {
             // The Encoder API offers no way to throw here.
             preconditionFailure("\(error)")
         }
-        if let key { buffer.appendStringBody(key) }
+        if let key { appendKey(key) }
         var childPath = Array(path.prefix(pathDepth))
         childPath.append(component)
-        let child = BinaryEncoderImpl(userInfo: userInfoValues, path: childPath)
-        pending.append((buffer.count, child))
+        let child = BinaryEncoderImpl(storage: nil, userInfo: sendableUserInfo, path: childPath)
+        pending.append((byteCount, child))
         return child
     }
 }
@@ -369,9 +539,9 @@ struct BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProto
 
     @inline(__always)
     private func encodeEntry<T: Encodable>(_ value: T, forKey key: Key) throws {
-        let mark = encoder.buffer.count
+        let mark = encoder.byteCount
         _ = try encoder.addEntry(header)
-        encoder.buffer.appendStringBody(key.stringValue)
+        encoder.appendKey(key.stringValue)
         do {
             try encoder.encodeValue(value, key: key)
         } catch {
@@ -382,8 +552,8 @@ struct BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProto
 
     mutating func encodeNil(forKey key: Key) throws {
         _ = try encoder.addEntry(header)
-        encoder.buffer.appendStringBody(key.stringValue)
-        encoder.buffer.append(WireTag.null.rawValue)
+        encoder.appendKey(key.stringValue)
+        encoder.appendByte(WireTag.null.rawValue)
     }
 
     mutating func encode(_ value: Bool, forKey key: Key) throws { try encodeEntry(value, forKey: key) }
@@ -438,12 +608,12 @@ struct BinaryUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     var codingPath: [any CodingKey] { encoder.codingPath(depth: pathDepth) }
 
     var count: Int {
-        Int(encoder.buffer.loadUInt32(at: header + ContainerHeader.countOffset))
+        Int(encoder.loadUInt32(at: header + ContainerHeader.countOffset))
     }
 
     @inline(__always)
     private func encodeElement<T: Encodable>(_ value: T) throws {
-        let mark = encoder.buffer.count
+        let mark = encoder.byteCount
         let index = try encoder.addEntry(header)
         do {
             try encoder.encodeValue(value, index: index)
@@ -455,7 +625,7 @@ struct BinaryUnkeyedEncodingContainer: UnkeyedEncodingContainer {
 
     mutating func encodeNil() throws {
         _ = try encoder.addEntry(header)
-        encoder.buffer.append(WireTag.null.rawValue)
+        encoder.appendByte(WireTag.null.rawValue)
     }
 
     mutating func encode(_ value: Bool) throws { try encodeElement(value) }
@@ -521,7 +691,7 @@ struct BinarySingleValueEncodingContainer: SingleValueEncodingContainer {
 
     mutating func encodeNil() throws {
         try checkEmpty()
-        encoder.buffer.append(WireTag.null.rawValue)
+        encoder.appendByte(WireTag.null.rawValue)
         encoder.frame.kind = .singleWritten
     }
 

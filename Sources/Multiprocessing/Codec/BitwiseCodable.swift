@@ -48,20 +48,20 @@ extension BitwiseCodable {
 /// Arrays whose elements are ``BitwiseCodable``, recognised at run time so the codec can copy their storage in one
 /// piece. Both sides check this the same way, so they always agree on the format.
 protocol _BitwiseCodableArray {
-    /// Appends `value` (which is `Self`) as a raw array: tag, varint count, varint element stride, bytes.
-    static func appendRawArray<T>(_ value: T, to buffer: inout [UInt8])
+    /// Appends the array at `pointer` (a `Self`) as a raw array: tag, varint count, varint element stride, bytes.
+    static func appendRawArray<Sink: ByteSink>(at pointer: UnsafeRawPointer, to sink: inout Sink)
     /// Reads a raw array (tag included) and returns it as `T` (which is `Self`).
     static func readRawArray<T>(from reader: inout ByteReader, as type: T.Type) throws -> T
 }
 
 extension Array: _BitwiseCodableArray where Element: BitwiseCodable {
-    static func appendRawArray<T>(_ value: T, to buffer: inout [UInt8]) {
-        let array = unsafeBitCast(value, to: [Element].self)
-        buffer.append(WireTag.rawArray.rawValue)
-        buffer.appendVarint(UInt64(array.count))
-        buffer.appendVarint(UInt64(MemoryLayout<Element>.stride))
+    static func appendRawArray<Sink: ByteSink>(at pointer: UnsafeRawPointer, to sink: inout Sink) {
+        let array = pointer.assumingMemoryBound(to: Self.self)
+        sink.appendByte(WireTag.rawArray.rawValue)
+        sink.appendVarint(UInt64(array.pointee.count))
+        sink.appendVarint(UInt64(MemoryLayout<Element>.stride))
         // The storage is contiguous with stride spacing, so the whole array is one copy.
-        array.withUnsafeBytes { buffer.append(contentsOf: $0) }
+        array.pointee.withUnsafeBytes { sink.appendBytes($0) }
     }
 
     static func readRawArray<T>(from reader: inout ByteReader, as type: T.Type) throws -> T {
@@ -70,9 +70,10 @@ extension Array: _BitwiseCodableArray where Element: BitwiseCodable {
         // The count was validated against the remaining input before anything is allocated.
         let count = byteCount / MemoryLayout<Element>.stride
         let source = reader.take(byteCount)
-        let array = [Element](unsafeUninitializedCapacity: count) { storage, initializedCount in
+        let array = Self(unsafeUninitializedCapacity: count) { storage, initializedCount in
             if byteCount > 0 {
-                UnsafeMutableRawPointer(storage.baseAddress!).copyMemory(from: source.baseAddress!, byteCount: byteCount)
+                UnsafeMutableRawPointer(storage.baseAddress.unsafelyUnwrapped)
+                    .copyMemory(from: source.baseAddress.unsafelyUnwrapped, byteCount: byteCount)
             }
             initializedCount = count
         }

@@ -48,11 +48,6 @@ enum WireTag: UInt8 {
         case .empty: "empty value"
         }
     }
-
-    /// The name of whatever `byte` tags, including bytes that are not tags at all.
-    static func name(of byte: UInt8) -> String {
-        WireTag(rawValue: byte)?.name ?? "unknown tag \(byte)"
-    }
 }
 
 /// Layout of a keyed or unkeyed container header: tag, UInt64 length of what follows the length field, UInt32
@@ -68,19 +63,65 @@ enum ContainerHeader {
 
 // MARK: - Writing
 
-// These helpers are deliberately non-generic: the codec mostly runs unspecialized (callers in other modules reach
-// it through generic entry points), and generic helpers there would look up type metadata on every call.
-extension Array where Element == UInt8 {
+/// Where encoded bytes go: the caller's `[UInt8]` for values written without an Encoder, or the Encoder's own
+/// buffer. Code is generic over the sink only, never over the value's type, so every use is specialized (the codec
+/// mostly runs unspecialized, reached from other modules through generic entry points).
+protocol ByteSink {
+    mutating func appendByte(_ byte: UInt8)
+    mutating func appendBytes(_ bytes: UnsafeRawBufferPointer)
     /// Appends `tag` followed by the low `byteCount` bytes of `bits`, little-endian.
+    mutating func appendTagged(_ tag: WireTag, bits: UInt64, byteCount: Int)
+    /// Appends `value` as an unsigned LEB128 varint: 7 bits a byte, low bits first, high bit set on all but the
+    /// last byte.
+    mutating func appendVarint(_ value: UInt64)
+}
+
+extension ByteSink {
+    /// Appends a string tag, the UTF-8 byte count and the bytes.
     @inline(__always)
-    mutating func appendTagged(_ tag: WireTag, bits: UInt64, byteCount: Int) {
-        var word = bits.littleEndian
-        append(tag.rawValue)
-        Swift.withUnsafeBytes(of: &word) { append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<byteCount])) }
+    mutating func appendString(_ string: String) {
+        appendByte(WireTag.string.rawValue)
+        appendStringBody(string)
     }
 
-    /// Appends `value` as an unsigned LEB128 varint (7 bits a byte, low bits first, high bit set on all but the
-    /// last byte).
+    /// Appends a varint UTF-8 byte count and the bytes (the layout of strings and of keys).
+    @inline(__always)
+    mutating func appendStringBody(_ string: String) {
+        // Native strings lend their UTF-8 without a copy; others (bridged ones) are made contiguous first.
+        let appended: Void? = string.utf8.withContiguousStorageIfAvailable { utf8 in
+            appendVarint(UInt64(utf8.count))
+            appendBytes(UnsafeRawBufferPointer(utf8))
+        }
+        if appended == nil {
+            var string = string
+            string.withUTF8 { utf8 in
+                appendVarint(UInt64(utf8.count))
+                appendBytes(UnsafeRawBufferPointer(utf8))
+            }
+        }
+    }
+}
+
+extension Array: ByteSink where Element == UInt8 {
+    @inline(__always)
+    mutating func appendByte(_ byte: UInt8) {
+        append(byte)
+    }
+
+    @inline(__always)
+    mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) {
+        append(contentsOf: bytes)
+    }
+
+    @inline(__always)
+    mutating func appendTagged(_ tag: WireTag, bits: UInt64, byteCount: Int) {
+        // Tag and value laid out in two words, little-endian, so that one append does it.
+        var words = ((UInt64(tag.rawValue) | bits << 8).littleEndian, (bits >> 56).littleEndian)
+        Swift.withUnsafeBytes(of: &words) {
+            append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<(1 + byteCount)]))
+        }
+    }
+
     @inline(__always)
     mutating func appendVarint(_ value: UInt64) {
         var value = value
@@ -89,53 +130,6 @@ extension Array where Element == UInt8 {
             value >>= 7
         }
         append(UInt8(truncatingIfNeeded: value))
-    }
-
-    /// Appends a string tag, the UTF-8 byte count and the bytes.
-    @inline(__always)
-    mutating func appendString(_ string: String) {
-        append(WireTag.string.rawValue)
-        appendStringBody(string)
-    }
-
-    /// Appends a varint UTF-8 byte count and the bytes (the layout of strings and of keys).
-    @inline(__always)
-    mutating func appendStringBody(_ string: String) {
-        var string = string
-        string.withUTF8 { utf8 in
-            appendVarint(UInt64(utf8.count))
-            append(contentsOf: UnsafeRawBufferPointer(utf8))
-        }
-    }
-
-    /// Appends a container header with zero length and count, to be patched by the caller; returns its offset.
-    @inline(__always)
-    mutating func appendContainerHeader(_ tag: WireTag) -> Int {
-        let offset = count
-        var zeros: (UInt64, UInt32) = (0, 0)
-        append(tag.rawValue)
-        Swift.withUnsafeBytes(of: &zeros) {
-            append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<(ContainerHeader.size - 1)]))
-        }
-        return offset
-    }
-
-    /// Writes a little-endian UInt64 at `offset`, which must lie within the array.
-    @inline(__always)
-    mutating func storeUInt64(_ value: UInt64, at offset: Int) {
-        withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self) }
-    }
-
-    /// Writes a little-endian UInt32 at `offset`, which must lie within the array.
-    @inline(__always)
-    mutating func storeUInt32(_ value: UInt32, at offset: Int) {
-        withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self) }
-    }
-
-    /// Reads the little-endian UInt32 at `offset`, which must lie within the array.
-    @inline(__always)
-    func loadUInt32(at offset: Int) -> UInt32 {
-        withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
     }
 }
 
@@ -293,13 +287,6 @@ struct ByteReader {
         }
     }
 
-    /// Skips a key without reading it.
-    @inline(__always)
-    mutating func skipKey() throws {
-        let length = try readLength(of: "key")
-        cursor &+= length
-    }
-
     /// Reads a container header of kind `tag` (or an empty value, which stands for an empty container) and returns
     /// its entry count, the offset of its first entry and its end, all validated against `limit`.
     mutating func readContainerHeader(
@@ -371,12 +358,13 @@ struct ByteReader {
 }
 
 extension CodecError {
-    /// The error for a tag that is not the requested type's: a type mismatch if it is another type's tag, an
-    /// invalid value if it is no tag at all.
+    /// The error for a tag that is not the requested type's: no value if it is nil, a type mismatch if it is
+    /// another type's tag, an invalid value if it is no tag at all.
     static func mismatch(expected: String, found tag: UInt8) -> Self {
         guard let found = WireTag(rawValue: tag) else {
             return CodecError(.invalidValue, "expected \(expected), found byte \(tag), which is not a type tag")
         }
+        if found == .null { return CodecError(.valueNotFound, "expected \(expected), found nil") }
         return CodecError(.typeMismatch, "expected \(expected), found \(found.name)")
     }
 }
@@ -408,7 +396,7 @@ func makeString(validating bytes: UnsafeRawBufferPointer) -> String? {
     // Not `String(validating:as:)`: it runs generic over the encoding and looks up type metadata on every call,
     // which costs more than the validation. `String(decoding:as: UTF8.self)` on valid input is a fast copy.
     guard isValidUTF8(bytes) else { return nil }
-    return String(decoding: bytes.bindMemory(to: UInt8.self), as: UTF8.self)
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// Checks well-formed UTF-8 per Unicode table 3-7: no overlong forms, surrogates, or code points above U+10FFFF.
@@ -512,11 +500,16 @@ enum ValueKind {
         }
     }
 
-    /// The kind of a type that is not a primitive. Each test is a conformance lookup in the runtime, hence
-    /// `KindCache`; a plain struct costs two.
+    /// The kind of a type that is not a primitive. Conformance tests are lookups in the runtime (tens of
+    /// nanoseconds each), hence the layout pre-checks and `KindCache`.
     static func classify<T>(_ type: T.Type) -> ValueKind {
-        if let codecType = T.self as? any _CodecCodable.Type { return codecType.codecKind }
-        if let bitwiseType = T.self as? any BitwiseCodable.Type { return .raw(bitwiseType) }
+        // Cheap layout tests first rule out most types without a lookup: the `_CodecCodable` types are optionals
+        // and structs holding one reference (Array, Dictionary), and BitwiseCopyable types are trivial.
+        let oneReference = MemoryLayout<T>.size == MemoryLayout<Int>.size && !_isPOD(T.self)
+        if _isOptional(T.self) || oneReference, let codecType = T.self as? any _CodecCodable.Type {
+            return codecType.codecKind
+        }
+        if _isPOD(T.self), let bitwiseType = T.self as? any BitwiseCodable.Type { return .raw(bitwiseType) }
         return .conformance
     }
 
@@ -602,7 +595,7 @@ struct KindCache {
 
 // MARK: - Coding paths
 
-/// `userInfo` as the `Encoder`/`Decoder` protocols want it; an empty dictionary (the usual case) costs nothing.
+/// `userInfo` as the `Encoder`/`Decoder` protocols want it.
 func erasedUserInfo(_ userInfo: [CodingUserInfoKey: any Sendable]) -> [CodingUserInfoKey: Any] {
     userInfo.isEmpty ? [:] : userInfo.mapValues { $0 as Any }
 }
