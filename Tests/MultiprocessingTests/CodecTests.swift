@@ -263,6 +263,54 @@ private struct Nest: Codable, Equatable {
     }
 }
 
+/// Records the coding path it was encoded at and the one it is decoded at.
+private struct PathRecorder: Codable, Equatable {
+    var encodedAt = ""
+    var decodedAt = ""
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        encodedAt = try decoder.singleValueContainer().decode(String.self)
+        decodedAt = decoder.codingPath.map(\.stringValue).joined(separator: "/")
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(encoder.codingPath.map(\.stringValue).joined(separator: "/"))
+    }
+}
+
+/// Puts `PathRecorder`s in a nested container, an unkeyed super encoder and a keyed super encoder.
+private struct PathHolder: Codable {
+    var nested = PathRecorder()
+    var inList = PathRecorder()
+    var inSuper = PathRecorder()
+
+    private enum Keys: String, CodingKey { case box, list }
+    private enum BoxKeys: String, CodingKey { case value }
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        nested = try container.nestedContainer(keyedBy: BoxKeys.self, forKey: .box)
+            .decode(PathRecorder.self, forKey: .value)
+        var list = try container.nestedUnkeyedContainer(forKey: .list)
+        inList = try PathRecorder(from: list.superDecoder())
+        inSuper = try PathRecorder(from: container.superDecoder())
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        var box = container.nestedContainer(keyedBy: BoxKeys.self, forKey: .box)
+        try box.encode(nested, forKey: .value)
+        var list = container.nestedUnkeyedContainer(forKey: .list)
+        try inList.encode(to: list.superEncoder())
+        try inSuper.encode(to: container.superEncoder())
+    }
+}
+
 /// Writes two values to one single-value container, which the format cannot express.
 private struct TwoValues: Encodable {
     func encode(to encoder: any Encoder) throws {
@@ -561,6 +609,20 @@ struct CodecTests {
         decoder.userInfo[UserInfoEcho.key] = "received"
         let value = try decoder.decode(UserInfoEcho.self, from: try encoder.encode(UserInfoEcho(seen: "")))
         #expect(value.seen == "sent/received")
+    }
+
+    @Test func codingPathsAreReportedWhileCoding() throws {
+        let recorders = try roundTrip(["a": [PathRecorder(), PathRecorder()]])
+        let second = try #require(recorders["a"]?.last)
+        #expect(second.encodedAt == "a/Index 1")
+        #expect(second.decodedAt == "a/Index 1")
+        let holder = try roundTrip([PathHolder()])[0]
+        #expect(holder.nested.encodedAt == "Index 0/box/value")
+        #expect(holder.nested.decodedAt == "Index 0/box/value")
+        #expect(holder.inList.encodedAt == "Index 0/list/Index 0")
+        #expect(holder.inList.decodedAt == "Index 0/list/Index 0")
+        #expect(holder.inSuper.encodedAt == "Index 0/super")
+        #expect(holder.inSuper.decodedAt == "Index 0/super")
     }
 
     @Test func encodeIntoAppendsToTheBuffer() throws {

@@ -60,6 +60,22 @@ struct ConnectionTests {
         #expect(try reader.value() == count * (count - 1) / 2)
     }
 
+    @Test("receiveBatch returns what is buffered, and a bad frame's error comes with the next call")
+    func receiveBatch() throws {
+        let (a, b) = try Connection.pipe()
+        try a.send(contentsOf: [1, 2, 3])
+        try a.send("not an Int")
+        try a.send(contentsOf: [4, 5])
+        // One send per value: wait until all are buffered on the receiving side.
+        var values: [Int] = []
+        while values.count < 3 { values += try b.receiveBatch(Int.self, maximumCount: 2) }
+        #expect(values == [1, 2, 3])
+        #expect(throws: CodecError.self) { try b.receiveBatch(Int.self) }
+        var rest: [Int] = []
+        while rest.count < 2 { rest += try b.receiveBatch(Int.self) }
+        #expect(rest == [4, 5])
+    }
+
     @Test("poll reports data, and times out without it")
     func poll() throws {
         let (a, b) = try Connection.pipe()

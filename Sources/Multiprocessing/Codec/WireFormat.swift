@@ -270,7 +270,6 @@ struct ByteReader {
     mutating func readStringBody() throws -> String {
         let length = try readLength(of: "string")
         guard let string = makeString(validating: take(length)) else {
-            cursor &-= length
             throw CodecError(.invalidValue, "string is not valid UTF-8")
         }
         return string

@@ -21,6 +21,9 @@ struct FrameReader {
     private var descriptors: [CInt] = []
     private var control: [UInt8]
     private var sawEndOfStream = false
+    /// An error from decoding in the middle of a batch, delivered by the next receive so that the
+    /// values decoded before it are not lost.
+    var deferredError: (any Error)?
 
     init(fd: CInt) {
         self.fd = fd
@@ -39,6 +42,10 @@ struct FrameReader {
         _ body: (UnsafeRawBufferPointer, DescriptorCarrier?) throws -> Result
     ) throws -> Result {
         guard fd >= 0 else { throw ConnectionError(.closed, "receive on a closed connection") }
+        if let error = deferredError {
+            deferredError = nil
+            throw error
+        }
         if start == end && storage.count > Self.retainedCapacity {
             storage = []
             start = 0
@@ -80,6 +87,13 @@ struct FrameReader {
             makeRoom(for: header?.frameLength ?? FrameFormat.reservedHeaderLength + 1)
             try fill(expecting: header)
         }
+    }
+
+    /// Whether a whole frame is buffered, so a receive needs no system call. A header that would
+    /// throw counts as present: the receive then reports it.
+    func hasCompleteFrame(maximumPayload: Int) -> Bool {
+        guard let header = try? parseHeader(maximumPayload: maximumPayload) else { return end > start }
+        return end - start >= header.frameLength
     }
 
     /// Whether a receive would find data or end of stream without waiting, waiting up to `deadline`.

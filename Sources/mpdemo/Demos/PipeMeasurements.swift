@@ -28,14 +28,18 @@ struct PipeMeasurements {
         return seconds / Double(roundTrips) * 1e6
     }
 
-    func oneWay() throws -> (perMessage: Double, batched: Double) {
-        func rate(batched: Bool) throws -> Double {
+    /// Messages per second one way, three ways: `send`/`receive` per message (what Python's Pipe
+    /// does), `send(contentsOf:)` with `receive` per message, and batches on both sides.
+    func oneWay() throws -> (perMessage: Double, batchedSend: Double, batched: Double) {
+        func rate(batchedSend: Bool, batchedReceive: Bool) throws -> Double {
             let (parent, childEnd) = try Connection.pipe()
-            let child = ChildProcess(running: PipeSinkTask(connection: childEnd, count: messages))
+            let child = ChildProcess(
+                running: PipeSinkTask(connection: childEnd, count: messages, batched: batchedReceive)
+            )
             try child.start()
             childEnd.close()
             let seconds = try measure {
-                if batched {
+                if batchedSend {
                     try parent.send(contentsOf: 0..<messages)
                 } else {
                     for value in 0..<messages { try parent.send(value) }
@@ -46,7 +50,11 @@ struct PipeMeasurements {
             try child.join()
             return Double(messages) / seconds
         }
-        return (try rate(batched: false), try rate(batched: true))
+        return (
+            try rate(batchedSend: false, batchedReceive: false),
+            try rate(batchedSend: true, batchedReceive: false),
+            try rate(batchedSend: true, batchedReceive: true)
+        )
     }
 
     func bandwidth() throws -> Double {
