@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-@testable import mpdemo
 import Testing
+
+@testable import mpdemo
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 @Suite("mpdemo bench: statistics, report, chart")
 struct BenchmarkHarnessTests {
@@ -37,9 +39,10 @@ struct BenchmarkHarnessTests {
 
     @Test("figures are found by path in the Python scripts' JSON")
     func numberAtPath() throws {
-        let object = try JSONSerialization.jsonObject(
-            with: Data(#"{"ms_per_process": {"spawn": 71.5, "fork": 3}, "round_trip_us": 40}"#.utf8)
-        ) as! [String: Any]
+        let object =
+            try JSONSerialization.jsonObject(
+                with: Data(#"{"ms_per_process": {"spawn": 71.5, "fork": 3}, "round_trip_us": 40}"#.utf8)
+            ) as! [String: Any]
         #expect(BenchmarkCommand.number(at: ["ms_per_process", "spawn"], in: object) == 71.5)
         #expect(BenchmarkCommand.number(at: ["ms_per_process", "fork"], in: object) == 3)
         #expect(BenchmarkCommand.number(at: ["round_trip_us"], in: object) == 40)
@@ -55,9 +58,16 @@ struct BenchmarkHarnessTests {
         ]
         let report = BenchmarkReport(
             date: Date(timeIntervalSince1970: 0),
-            machine: MachineDescription(cores: 2, memoryBytes: 1 << 30, operatingSystem: "Linux", kernel: "6",
-                                        swiftVersion: "6.3", pythonVersion: "3.11"),
-            repetitions: 3, quick: true,
+            machine: MachineDescription(
+                cores: 2,
+                memoryBytes: 1 << 30,
+                operatingSystem: "Linux",
+                kernel: "6",
+                swiftVersion: "6.3",
+                pythonVersion: "3.11"
+            ),
+            repetitions: 3,
+            quick: true,
             results: [
                 MetricResult(metric: metrics[0], swift: SampleSummary([15]), python: SampleSummary([40])),
                 MetricResult(metric: metrics[1], swift: SampleSummary([5e6]), python: SampleSummary([1e5])),
@@ -114,8 +124,11 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     var counts: [String: Int] = [:]
 
     func parser(
-        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-        qualifiedName: String?, attributes: [String: String] = [:]
+        _ parser: XMLParser,
+        didStartElement elementName: String,
+        namespaceURI: String?,
+        qualifiedName: String?,
+        attributes: [String: String] = [:]
     ) {
         counts[elementName, default: 0] += 1
     }

@@ -1,9 +1,11 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-@testable import Multiprocessing
 import MultiprocessingTestSupport
 import Testing
+
+@testable import Multiprocessing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("ChildProcess: spawn, fork, exit statuses, errors", .timeLimit(.minutes(1)))
 struct ChildProcessTests {

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Multiprocessing
 import MultiprocessingTestSupport
 import SystemPackage
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("Connection between processes", .timeLimit(.minutes(1)))
 struct ConnectionProcessTests {

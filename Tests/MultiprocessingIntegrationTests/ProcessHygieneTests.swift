@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Multiprocessing
-import SystemPackage
 import MultiprocessingTestSupport
+import SystemPackage
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Process-wide checks (open descriptors, children, resource limits) run in exit tests: each body runs
 /// in a process of its own, so sibling suites running in parallel cannot disturb the counts.

@@ -1,10 +1,11 @@
+public import Multiprocessing
+import SystemPackage
+
 // Task types the integration tests send to spawned children. They live at file scope in a module
 // the test runner links, so a child (the same runner, re-executed) finds them by name.
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
-public import Multiprocessing
-import SystemPackage
 
 public func fibonacci(_ n: Int) -> Int {
     // The deck's definition: fib(1) = 0, fib(2) = 1.
@@ -136,7 +137,9 @@ public struct LargePayloadTask: ParallelTask {
     /// Whether `bytes` is `pattern(bytes.count)`, compared with memcmp.
     public static func matchesPattern(_ bytes: [UInt8]) -> Bool {
         let expected = pattern(bytes.count)
-        return bytes.withUnsafeBytes { a in expected.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
+        return bytes.withUnsafeBytes { a in
+            expected.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+        }
     }
 }
 

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Whether `pid` is gone for good from this process's point of view: not our child any more (no
 /// zombie left to reap) and not running.

@@ -412,12 +412,18 @@ private let sampleTeam = Team(
     name: "Core",
     members: [
         Person(
-            name: "Ada", age: 36, email: "ada@example.com", tags: ["math", "engines"], home: Point(x: 1, y: 2),
-            scores: ["a": 1.5, "b": -2]),
+            name: "Ada",
+            age: 36,
+            email: "ada@example.com",
+            tags: ["math", "engines"],
+            home: Point(x: 1, y: 2),
+            scores: ["a": 1.5, "b": -2]
+        ),
         Person(name: "Grace", age: 85, email: nil, tags: [], home: Point(x: -3, y: 0.25), scores: [:]),
     ],
     logo: .polygon([Point(x: 0, y: 0), Point(x: 1, y: 1)]),
-    lead: Person(name: "Linus", age: 54, email: nil, tags: ["kernel"], home: Point(x: 9, y: 9), scores: ["z": 0]))
+    lead: Person(name: "Linus", age: 54, email: nil, tags: ["kernel"], home: Point(x: 9, y: 9), scores: ["z": 0])
+)
 
 private func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
     var value = value
@@ -444,7 +450,8 @@ struct CodecTests {
     }
 
     private func expectRoundTrip<T: Codable & Equatable>(
-        _ value: T, sourceLocation: SourceLocation = #_sourceLocation
+        _ value: T,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         #expect(try roundTrip(value) == value, sourceLocation: sourceLocation)
     }
@@ -658,9 +665,14 @@ struct CodecTests {
         #expect(try encoder.encode("hi") == [0x30, 2, 0x68, 0x69])
         #expect(try encoder.encode([7 as UInt8, 8]) == [0x41, 2, 1, 7, 8])
         #expect(
-            try encoder.encode(["a"]) == [0x51] + littleEndian(UInt64(7)) + littleEndian(UInt32(1)) + [0x30, 1, 0x61])
-        #expect(try encoder.encode(Named(name: "n"))
-            == [0x50] + littleEndian(UInt64(12)) + littleEndian(UInt32(1)) + [4] + Array("name".utf8) + [0x30, 1, 0x6E])
+            try encoder.encode(["a"]) == [0x51] + littleEndian(UInt64(7)) + littleEndian(UInt32(1)) + [0x30, 1, 0x61]
+        )
+        #expect(
+            try encoder.encode(Named(name: "n"))
+                == [0x50] + littleEndian(UInt64(12)) + littleEndian(UInt32(1)) + [4] + Array("name".utf8) + [
+                    0x30, 1, 0x6E,
+                ]
+        )
         #expect(try encoder.encode(Nest(children: [])) == [0x51] + littleEndian(UInt64(4)) + littleEndian(UInt32(0)))
     }
 

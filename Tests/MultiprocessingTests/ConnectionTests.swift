@@ -1,9 +1,11 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-@testable import Multiprocessing
 import SystemPackage
 import Testing
+
+@testable import Multiprocessing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("Connection in one process")
 struct ConnectionTests {
@@ -168,7 +170,9 @@ struct ConnectionTests {
         #expect(received.count == 1 && received[0] != pipe.writeEnd)
         _ = try received[0].writeAll("x".utf8)
         var byte: UInt8 = 0
-        #expect(try withUnsafeMutableBytes(of: &byte) { try pipe.readEnd.read(into: $0) } == 1 && byte == UInt8(ascii: "x"))
+        #expect(
+            try withUnsafeMutableBytes(of: &byte) { try pipe.readEnd.read(into: $0) } == 1 && byte == UInt8(ascii: "x")
+        )
         for fd in received + [pipe.readEnd, pipe.writeEnd] { try fd.close() }
     }
 

@@ -49,8 +49,12 @@ public struct BinaryDecoder: Sendable {
             value = try reader.readDirect(kind, as: T.self)
         } else {
             let decoder = BinaryDecoderImpl(
-                reader: reader, maximumDepth: maximumDepth, depth: 0,
-                userInfo: userInfo, path: [])
+                reader: reader,
+                maximumDepth: maximumDepth,
+                depth: 0,
+                userInfo: userInfo,
+                path: []
+            )
             decoder.kindCache.insert(ObjectIdentifier(T.self), kind)
             // A Decoder kept by a misbehaving init(from:) must not read the caller's memory after we return.
             defer { decoder.reader = ByteReader(UnsafeRawBufferPointer(start: nil, count: 0)) }
@@ -106,7 +110,9 @@ extension ByteReader {
             let size = try readLength(of: "raw value")
             guard size == MemoryLayout<T>.size else {
                 throw CodecError(
-                    .invalidValue, "raw value of \(size) bytes, but \(T.self) has \(MemoryLayout<T>.size)")
+                    .invalidValue,
+                    "raw value of \(size) bytes, but \(T.self) has \(MemoryLayout<T>.size)"
+                )
             }
             let start = cursor
             cursor &+= size
@@ -177,7 +183,8 @@ extension BinaryDecoderImpl {
             for index in 0..<count {
                 let element: Element
                 do {
-                    element = kind.isDirect
+                    element =
+                        kind.isDirect
                         ? try reader.readDirect(kind, as: Element.self)
                         : try decodeIndirectly(Element.self, kind, extraPath: [], component: .index(index))
                 } catch let error as CodecError where !error.isLocated {
@@ -196,10 +203,15 @@ extension BinaryDecoderImpl {
             let key = try reader.readStringBody()
             let value: Value
             do {
-                value = kind.isDirect
+                value =
+                    kind.isDirect
                     ? try reader.readDirect(kind, as: Value.self)
                     : try decodeIndirectly(
-                        Value.self, kind, extraPath: [], component: .key(BinaryCodingKey(stringValue: key)))
+                        Value.self,
+                        kind,
+                        extraPath: [],
+                        component: .key(BinaryCodingKey(stringValue: key))
+                    )
             } catch let error as CodecError where !error.isLocated {
                 throw locate(error, last: .key(BinaryCodingKey(stringValue: key)))
             }
@@ -265,7 +277,10 @@ final class BinaryDecoderImpl: Decoder {
     let sendableUserInfo: [CodingUserInfoKey: any Sendable]
 
     init(
-        reader: ByteReader, maximumDepth: Int, depth: Int, userInfo: [CodingUserInfoKey: any Sendable],
+        reader: ByteReader,
+        maximumDepth: Int,
+        depth: Int,
+        userInfo: [CodingUserInfoKey: any Sendable],
         path: [PathComponent]
     ) {
         self.reader = reader
@@ -317,7 +332,9 @@ final class BinaryDecoderImpl: Decoder {
 
     @inline(__always)
     func decodeValue<T: Decodable, Key: CodingKey>(
-        _ type: T.Type, key: Key, extraPath: [PathComponent]
+        _ type: T.Type,
+        key: Key,
+        extraPath: [PathComponent]
     ) throws -> T {
         let kind = kind(of: T.self)
         if kind.isDirect { return try reader.readDirect(kind, as: T.self) }
@@ -335,7 +352,10 @@ final class BinaryDecoderImpl: Decoder {
     /// and optionals, otherwise by calling `T(from: self)` in a fresh frame and then moving the cursor past the
     /// value whatever `init(from:)` read.
     func decodeIndirectly<T: Decodable>(
-        _ type: T.Type, _ kind: ValueKind, extraPath: [PathComponent], component: PathComponent?
+        _ type: T.Type,
+        _ kind: ValueKind,
+        extraPath: [PathComponent],
+        component: PathComponent?
     ) throws -> T {
         let savedPath = path.count
         if !extraPath.isEmpty { path.append(contentsOf: extraPath) }
@@ -412,7 +432,11 @@ final class BinaryDecoderImpl: Decoder {
     func enterCodecContainer(_ tag: WireTag) throws -> CodecContainer {
         let header = try openNestedContainer(tag)
         let container = CodecContainer(
-            count: header.count, bodyStart: header.bodyStart, end: header.end, savedLimit: reader.limit)
+            count: header.count,
+            bodyStart: header.bodyStart,
+            end: header.end,
+            savedLimit: reader.limit
+        )
         reader.limit = header.end
         reader.cursor = header.bodyStart
         return container
@@ -426,12 +450,26 @@ final class BinaryDecoderImpl: Decoder {
     }
 
     func makeKeyedContainer<Key: CodingKey>(
-        _ header: (count: Int, bodyStart: Int, end: Int), pathDepth: Int, extraPath: [PathComponent]
+        _ header: (count: Int, bodyStart: Int, end: Int),
+        pathDepth: Int,
+        extraPath: [PathComponent]
     ) -> KeyedDecodingContainer<Key> {
-        keyedStates.append(KeyedState(
-            bodyStart: header.bodyStart, count: header.count, nextOffset: header.bodyStart, nextIndex: 0))
-        return KeyedDecodingContainer(BinaryKeyedDecodingContainer<Key>(
-            decoder: self, stateIndex: keyedStates.count - 1, pathDepth: pathDepth, extraPath: extraPath))
+        keyedStates.append(
+            KeyedState(
+                bodyStart: header.bodyStart,
+                count: header.count,
+                nextOffset: header.bodyStart,
+                nextIndex: 0
+            )
+        )
+        return KeyedDecodingContainer(
+            BinaryKeyedDecodingContainer<Key>(
+                decoder: self,
+                stateIndex: keyedStates.count - 1,
+                pathDepth: pathDepth,
+                extraPath: extraPath
+            )
+        )
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -447,8 +485,12 @@ final class BinaryDecoderImpl: Decoder {
         do {
             let header = try openFrameContainer(.unkeyed)
             return BinaryUnkeyedDecodingContainer(
-                decoder: self, nextOffset: header.bodyStart, elementCount: header.count, pathDepth: path.count,
-                extraPath: [])
+                decoder: self,
+                nextOffset: header.bodyStart,
+                elementCount: header.count,
+                pathDepth: path.count,
+                extraPath: []
+            )
         } catch let error as CodecError where !error.isLocated {
             throw error.located(at: path.pathDescription)
         }
@@ -471,8 +513,12 @@ final class BinaryDecoderImpl: Decoder {
         var childReader = reader
         childReader.cursor = offset
         return BinaryDecoderImpl(
-            reader: childReader, maximumDepth: maximumDepth, depth: depth, userInfo: sendableUserInfo,
-            path: childPath)
+            reader: childReader,
+            maximumDepth: maximumDepth,
+            depth: depth,
+            userInfo: sendableUserInfo,
+            path: childPath
+        )
     }
 
     // MARK: Keyed lookups
@@ -516,7 +562,8 @@ final class BinaryDecoderImpl: Decoder {
     }
 
     private func lookUp(
-        _ key: String, in index: [String: (valueOffset: Int, entryIndex: Int)]
+        _ key: String,
+        in index: [String: (valueOffset: Int, entryIndex: Int)]
     ) -> (valueOffset: Int, entryIndex: Int)? {
         guard let entry = index[key] else { return nil }
         reader.cursor = entry.valueOffset
@@ -692,7 +739,8 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
 
     /// Opens the container of `tag` held in `key`'s entry.
     private func nested(
-        _ tag: WireTag, forKey key: Key
+        _ tag: WireTag,
+        forKey key: Key
     ) throws -> (header: (count: Int, bodyStart: Int, end: Int), extraPath: [PathComponent]) {
         do {
             let entry = try entry(key)
@@ -705,7 +753,8 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     }
 
     func nestedContainer<NestedKey: CodingKey>(
-        keyedBy type: NestedKey.Type, forKey key: Key
+        keyedBy type: NestedKey.Type,
+        forKey key: Key
     ) throws -> KeyedDecodingContainer<NestedKey> {
         let (header, nestedPath) = try nested(.keyed, forKey: key)
         return decoder.makeKeyedContainer(header, pathDepth: pathDepth, extraPath: nestedPath)
@@ -714,11 +763,18 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
         let (header, nestedPath) = try nested(.unkeyed, forKey: key)
         return BinaryUnkeyedDecodingContainer(
-            decoder: decoder, nextOffset: header.bodyStart, elementCount: header.count, pathDepth: pathDepth,
-            extraPath: nestedPath)
+            decoder: decoder,
+            nextOffset: header.bodyStart,
+            elementCount: header.count,
+            pathDepth: pathDepth,
+            extraPath: nestedPath
+        )
     }
 
-    private func makeSuperDecoder<SuperKey: CodingKey>(_ key: SuperKey, entry: (valueOffset: Int, entryIndex: Int))
+    private func makeSuperDecoder<SuperKey: CodingKey>(
+        _ key: SuperKey,
+        entry: (valueOffset: Int, entryIndex: Int)
+    )
         throws -> any Decoder
     {
         try decoder.reader.skipValue()
@@ -857,8 +913,12 @@ struct BinaryUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
         let (header, nestedPath) = try nested(.unkeyed)
         return BinaryUnkeyedDecodingContainer(
-            decoder: decoder, nextOffset: header.bodyStart, elementCount: header.count, pathDepth: pathDepth,
-            extraPath: nestedPath)
+            decoder: decoder,
+            nextOffset: header.bodyStart,
+            elementCount: header.count,
+            pathDepth: pathDepth,
+            extraPath: nestedPath
+        )
     }
 
     mutating func superDecoder() throws -> any Decoder {

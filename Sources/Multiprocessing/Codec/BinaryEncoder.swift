@@ -118,8 +118,11 @@ extension Array where Element: Codable {
                     var sink = encoder
                     for index in elements.indices {
                         writeDirectly(
-                            at: UnsafeRawPointer(elements.baseAddress.unsafelyUnwrapped + index), kind,
-                            size: MemoryLayout<Element>.size, into: &sink)
+                            at: UnsafeRawPointer(elements.baseAddress.unsafelyUnwrapped + index),
+                            kind,
+                            size: MemoryLayout<Element>.size,
+                            into: &sink
+                        )
                     }
                 } else {
                     for index in elements.indices {
@@ -213,7 +216,9 @@ final class BinaryEncoderImpl: Encoder, ByteSink {
 
     /// Creates an encoder writing into `storage` until it outgrows it, or into its own memory if `storage` is nil.
     init(
-        storage: UnsafeMutableRawBufferPointer?, userInfo: [CodingUserInfoKey: any Sendable], path: [PathComponent]
+        storage: UnsafeMutableRawBufferPointer?,
+        userInfo: [CodingUserInfoKey: any Sendable],
+        path: [PathComponent]
     ) {
         if let storage, let base = storage.baseAddress, storage.count > 0 {
             bytes = base
@@ -464,7 +469,8 @@ final class BinaryEncoderImpl: Encoder, ByteSink {
         precondition(
             frame.kind == .none,
             "BinaryEncoder: a value asked for a \(kind) container after using a \(frame.kind) container; "
-                + "one value must use a single kind of container")
+                + "one value must use a single kind of container"
+        )
         frame.kind = kind
         frame.header = appendContainerHeader(kind == .keyed ? .keyed : .unkeyed)
         return frame.header
@@ -472,8 +478,13 @@ final class BinaryEncoderImpl: Encoder, ByteSink {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         let header = openContainer(.keyed)
-        return KeyedEncodingContainer(BinaryKeyedEncodingContainer<Key>(
-            encoder: self, header: header, pathDepth: path.count))
+        return KeyedEncodingContainer(
+            BinaryKeyedEncodingContainer<Key>(
+                encoder: self,
+                header: header,
+                pathDepth: path.count
+            )
+        )
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -485,7 +496,8 @@ final class BinaryEncoderImpl: Encoder, ByteSink {
         if frame.kind == .none { frame.kind = .single }
         precondition(
             frame.kind == .single || frame.kind == .singleWritten,
-            "BinaryEncoder: a value asked for a single-value container after using a \(frame.kind) container")
+            "BinaryEncoder: a value asked for a single-value container after using a \(frame.kind) container"
+        )
         return BinarySingleValueEncodingContainer(encoder: self, pathDepth: path.count)
     }
 
@@ -577,7 +589,8 @@ struct BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProto
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try encodeEntry(value, forKey: key) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
-        keyedBy keyType: NestedKey.Type, forKey key: Key
+        keyedBy keyType: NestedKey.Type,
+        forKey key: Key
     ) -> KeyedEncodingContainer<NestedKey> {
         encoder.reserveChild(header: header, key: key.stringValue, pathDepth: pathDepth, component: .key(key))
             .container(keyedBy: NestedKey.self)

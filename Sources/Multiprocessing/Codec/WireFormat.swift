@@ -289,7 +289,8 @@ struct ByteReader {
     /// Reads a container header of kind `tag` (or an empty value, which stands for an empty container) and returns
     /// its entry count, the offset of its first entry and its end, all validated against `limit`.
     mutating func readContainerHeader(
-        _ tag: WireTag, minimumEntrySize: Int
+        _ tag: WireTag,
+        minimumEntrySize: Int
     ) throws -> (count: Int, bodyStart: Int, end: Int) {
         let found = try readByte()
         if found == WireTag.empty.rawValue { return (0, cursor, cursor) }
@@ -350,7 +351,9 @@ struct ByteReader {
         let (byteCount, overflow) = count.multipliedReportingOverflow(by: elementSize)
         guard !overflow, byteCount <= UInt64(remaining) else {
             throw CodecError(
-                .invalidValue, "raw array of \(count) × \(elementSize) bytes exceeds the \(remaining) bytes left")
+                .invalidValue,
+                "raw array of \(count) × \(elementSize) bytes exceeds the \(remaining) bytes left"
+            )
         }
         return Int(byteCount)
     }
@@ -374,7 +377,10 @@ func memoryEqual(_ lhs: UnsafeRawPointer, _ rhs: UnsafeRawPointer, _ count: Int)
     var index = 0
     while index &+ 8 <= count {
         if lhs.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            != rhs.loadUnaligned(fromByteOffset: index, as: UInt64.self) { return false }
+            != rhs.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+        {
+            return false
+        }
         index &+= 8
     }
     while index < count {

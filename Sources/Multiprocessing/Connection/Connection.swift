@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 public import SystemPackage
 import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One end of a two-way (or one-way) channel between processes: Python's `multiprocessing.Connection`.
 ///

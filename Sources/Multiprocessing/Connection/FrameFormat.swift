@@ -31,7 +31,10 @@ enum FrameFormat {
     static let reservedHeaderLength = 4
 
     /// Parses the header at the start of `bytes`; `nil` when more bytes are needed.
-    static func parseHeader(_ bytes: UnsafeRawBufferPointer, maximumPayload: Int) throws(FrameFormatError)
+    static func parseHeader(
+        _ bytes: UnsafeRawBufferPointer,
+        maximumPayload: Int
+    ) throws(FrameFormatError)
         -> FrameHeader?
     {
         guard bytes.count >= 4 else { return nil }

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import SystemPackage
 import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The receiving half of a ``Connection``: a read buffer over the socket, the frame parser, and the
 /// descriptors that arrived (`SCM_RIGHTS`) but whose frame has not been read yet.
@@ -104,7 +105,7 @@ struct FrameReader {
         while true {
             do throws(SystemCallError) {
                 return try system_poll(&entry, 1, deadline.pollTimeout) > 0
-            } catch where error.errno == .interrupted {
+            } catch  where error.errno == .interrupted {
                 continue
             } catch {
                 throw ConnectionError(.systemCallFailed, "polling fd \(fd)", underlyingError: error.errno)
@@ -132,7 +133,10 @@ struct FrameReader {
         case .success(let header):
             return header
         case .failure(.tooLarge(let length, let maximum)):
-            throw ConnectionError(.frameTooLarge, "the peer announced a \(length)-byte frame; the maximum is \(maximum)")
+            throw ConnectionError(
+                .frameTooLarge,
+                "the peer announced a \(length)-byte frame; the maximum is \(maximum)"
+            )
         case .failure(.malformed(let reason)):
             throw ConnectionError(.malformedFrame, reason)
         }
@@ -204,7 +208,10 @@ struct FrameReader {
         }
         descriptors.append(contentsOf: arrived)
         if truncatedControl {
-            throw ConnectionError(.descriptorMismatch, "descriptors were dropped: more arrived than one message can carry")
+            throw ConnectionError(
+                .descriptorMismatch,
+                "descriptors were dropped: more arrived than one message can carry"
+            )
         }
         if received == 0 {
             sawEndOfStream = true

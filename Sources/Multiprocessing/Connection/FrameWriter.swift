@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import SystemPackage
 import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The sending half of a ``Connection``: frames are encoded straight into one buffer, which is
 /// written with as few system calls as possible.
@@ -124,7 +125,7 @@ struct FrameWriter {
 private func mapSendError(_ fd: CInt, _ body: () throws(SystemCallError) -> Int) throws(ConnectionError) -> Int {
     do {
         return try body()
-    } catch where error.errno == .brokenPipe || error.errno == .connectionReset {
+    } catch  where error.errno == .brokenPipe || error.errno == .connectionReset {
         throw ConnectionError(.endOfStream, "send: the peer closed its end", underlyingError: error.errno)
     } catch {
         throw ConnectionError(.systemCallFailed, "sending on fd \(fd)", underlyingError: error.errno)

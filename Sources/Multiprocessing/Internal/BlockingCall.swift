@@ -1,7 +1,8 @@
 import Dispatch
 import SystemPackage
+
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Runs a blocking system-call path off Swift's cooperative thread pool, whose few threads must
@@ -41,7 +42,7 @@ final class CancellationSignal: Sendable {
         while true {
             do throws(SystemCallError) {
                 _ = try system_poll(&entries, 2, -1)
-            } catch where error.errno == .interrupted {
+            } catch  where error.errno == .interrupted {
                 continue
             }
             if entries[1].revents != 0 { return false }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A point on `CLOCK_MONOTONIC` after which a wait gives up; `nil` timeout means never.

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import SystemPackage
 import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Starts a detached POSIX thread running `body`. Foundation's `Thread` is avoided so the library
 /// does not link Foundation; joining is done by the callers' own events.
@@ -21,15 +22,20 @@ func startDetachedThread(name: String?, _ body: @escaping @Sendable () -> Void) 
     defer { pthread_attr_destroy(&attributes) }
     pthread_attr_setdetachstate(&attributes, CInt(PTHREAD_CREATE_DETACHED))
     var thread: pthread_t = 0
-    let result = pthread_create(&thread, &attributes, { raw in
-        let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
-        if let name = context.name {
-            // The kernel keeps 15 bytes of a thread name.
-            mpshim_set_thread_name(name)
-        }
-        context.body()
-        return nil
-    }, context)
+    let result = pthread_create(
+        &thread,
+        &attributes,
+        { raw in
+            let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
+            if let name = context.name {
+                // The kernel keeps 15 bytes of a thread name.
+                mpshim_set_thread_name(name)
+            }
+            context.body()
+            return nil
+        },
+        context
+    )
     if result != 0 {
         Unmanaged<Context>.fromOpaque(context).release()
         throw SystemCallError(call: "pthread_create", errno: .init(rawValue: result))

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// State behind a `pthread_mutex`, for classes that must block while holding it (a receive waits

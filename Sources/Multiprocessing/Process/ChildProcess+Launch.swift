@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import SystemPackage
 import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The descriptor numbers a spawned worker finds its control socket and lifeline at.
 enum WorkerDescriptors {
@@ -30,8 +31,12 @@ extension ChildProcess {
         }
         // Output the parent buffered must come out before anything the child prints.
         fflush(nil)
-        let control = Connection(adopting: sockets.parent, readable: true, writable: true,
-                                 maximumFrameSize: Connection.defaultMaximumFrameSize)
+        let control = Connection(
+            adopting: sockets.parent,
+            readable: true,
+            writable: true,
+            maximumFrameSize: Connection.defaultMaximumFrameSize
+        )
         let pid: pid_t
         do {
             switch work {
@@ -39,8 +44,12 @@ extension ChildProcess {
                 pid = try spawnWorker(control: sockets.child, lifeline: lifeline.readEnd)
                 system_close(sockets.child)
             case .closure(let body, let encode):
-                let childControl = Connection(adopting: sockets.child, readable: true, writable: true,
-                                              maximumFrameSize: Connection.defaultMaximumFrameSize)
+                let childControl = Connection(
+                    adopting: sockets.child,
+                    readable: true,
+                    writable: true,
+                    maximumFrameSize: Connection.defaultMaximumFrameSize
+                )
                 pid = try forkChild(control: childControl, parentControl: sockets.parent, lifeline: lifeline) {
                     do {
                         return encode(try body(), childControl)

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import SystemPackage
 import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A child process that runs Swift work and returns its result: Python's `multiprocessing.Process`.
 ///
@@ -158,11 +159,15 @@ public final class ChildProcess<Output: Sendable>: Sendable {
             while true {
                 var entries = [
                     pollfd(fd: running.pidfd, events: Int16(POLLIN), revents: 0),
-                    pollfd(fd: watchControl ? running.control.descriptor?.rawValue ?? -1 : -1, events: Int16(POLLIN), revents: 0),
+                    pollfd(
+                        fd: watchControl ? running.control.descriptor?.rawValue ?? -1 : -1,
+                        events: Int16(POLLIN),
+                        revents: 0
+                    ),
                 ]
                 do throws(SystemCallError) {
                     _ = try system_poll(&entries, 2, deadline.pollTimeout)
-                } catch where error.errno == .interrupted {
+                } catch  where error.errno == .interrupted {
                     continue
                 } catch {
                     throw ProcessError(error, pid: running.pid)
@@ -222,7 +227,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
             case .running(let running):
                 do throws(SystemCallError) {
                     try system_pidfd_send_signal(running.pidfd, signal)
-                } catch where error.errno == .noSuchProcess {
+                } catch  where error.errno == .noSuchProcess {
                     return
                 } catch {
                     throw ProcessError(error, pid: running.pid)
@@ -304,6 +309,10 @@ enum ChildProcessNames {
     private static let counter = ProtectedState(0)
 
     static func next() -> String {
-        "ChildProcess-\(counter.withLock { count in count += 1; return count })"
+        let number = counter.withLock { count in
+            count += 1
+            return count
+        }
+        return "ChildProcess-\(number)"
     }
 }

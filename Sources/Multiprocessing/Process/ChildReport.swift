@@ -36,7 +36,12 @@ extension ChildReport {
     }
 
     /// The error to throw in the parent for a `.thrown` report.
-    static func reconstruct(typeName: String, description: String, mangledTypeName: String?, payload: [UInt8]?)
+    static func reconstruct(
+        typeName: String,
+        description: String,
+        mangledTypeName: String?,
+        payload: [UInt8]?
+    )
         -> any Error
     {
         if let mangledTypeName, let payload,

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import SystemPackage
 import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one long-lived thread that starts every child, and reaps children nobody waits for.
 ///

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The entry of a spawned child, called by the C shim instead of the program's `main`.
 @_cdecl("mpshim_swift_worker_main")

@@ -65,7 +65,9 @@ public final class WorkerThread<Output: Sendable>: Sendable {
     /// Waits for the thread and returns what its body returned, or rethrows what it threw.
     public func value() throws -> Output {
         try join()
-        guard case .finished(let result) = state.withLock({ $0 }) else { preconditionFailure("finished without result") }
+        guard case .finished(let result) = state.withLock({ $0 }) else {
+            preconditionFailure("finished without result")
+        }
         return try result.get()
     }
 
@@ -84,5 +86,10 @@ public final class WorkerThread<Output: Sendable>: Sendable {
 enum WorkerThreadNames {
     private static let counter = ProtectedState(0)
 
-    static func next() -> Int { counter.withLock { count in count += 1; return count } }
+    static func next() -> Int {
+        counter.withLock { count in
+            count += 1
+            return count
+        }
+    }
 }

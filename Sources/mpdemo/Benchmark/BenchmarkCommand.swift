@@ -75,16 +75,28 @@ struct BenchmarkCommand: ParsableCommand {
         for repetition in 1...repetitions {
             for group in groups {
                 step += 1
-                progress.update(step: step, of: steps, "\(group.name) · Swift · repetition \(repetition)/\(repetitions)")
+                progress.update(
+                    step: step,
+                    of: steps,
+                    "\(group.name) · Swift · repetition \(repetition)/\(repetitions)"
+                )
                 let swift = try group.runSwift()
-                for metric in group.metrics { swiftSamples[metric.id, default: []].append(swift[metric.swiftKey] ?? .nan) }
+                for metric in group.metrics {
+                    swiftSamples[metric.id, default: []].append(swift[metric.swiftKey] ?? .nan)
+                }
                 guard pythonVersion != nil else { continue }
                 step += 1
-                progress.update(step: step, of: steps, "\(group.name) · CPython · repetition \(repetition)/\(repetitions)")
+                progress.update(
+                    step: step,
+                    of: steps,
+                    "\(group.name) · CPython · repetition \(repetition)/\(repetitions)"
+                )
                 do {
                     let figures = try runner.run(group.pythonScript, group.pythonArguments)
                     for metric in group.metrics {
-                        guard let path = metric.pythonPath, let value = Self.number(at: path, in: figures) else { continue }
+                        guard let path = metric.pythonPath, let value = Self.number(at: path, in: figures) else {
+                            continue
+                        }
                         pythonSamples[metric.id, default: []].append(value)
                     }
                 } catch {

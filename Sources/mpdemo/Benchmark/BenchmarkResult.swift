@@ -37,7 +37,8 @@ struct MachineDescription {
         let osRelease = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
         let prettyName = osRelease.split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
             .map { $0.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-        let swiftVersion = (try? PythonRunner.capture(["swift", "--version"]))?
+        let swiftVersion =
+            (try? PythonRunner.capture(["swift", "--version"]))?
             .split(separator: "\n").first.map(String.init) ?? compiledSwiftVersion
         return MachineDescription(
             cores: ProcessInfo.processInfo.activeProcessorCount,
@@ -64,11 +65,11 @@ struct MachineDescription {
 /// The compiler that built this binary, for machines without `swift` on the PATH.
 private var compiledSwiftVersion: String {
     #if compiler(>=6.3)
-        "compiled with Swift 6.3 or newer"
+    "compiled with Swift 6.3 or newer"
     #elseif compiler(>=6.2)
-        "compiled with Swift 6.2"
+    "compiled with Swift 6.2"
     #else
-        "compiled with Swift older than 6.2"
+    "compiled with Swift older than 6.2"
     #endif
 }
 
@@ -89,18 +90,19 @@ struct BenchmarkReport {
         object["repetitions"] = repetitions
         object["quick"] = quick
         object["notes"] = notes
-        object["benchmarks"] = results.map { result -> JSONObject in
-            var row = JSONObject()
-            row["id"] = result.metric.id
-            row["label"] = result.metric.label
-            row["unit"] = result.metric.unit
-            row["better"] = result.metric.direction.rawValue
-            row["swift"] = result.swift.map(Self.summaryJSON) ?? NSNull()
-            row["python"] = result.python.map(Self.summaryJSON) ?? NSNull()
-            row["ratio_swift_over_python"] = result.ratio ?? NSNull()
-            row["swift_advantage"] = result.swiftAdvantage ?? NSNull()
-            return row
-        } as [Any]
+        object["benchmarks"] =
+            results.map { result -> JSONObject in
+                var row = JSONObject()
+                row["id"] = result.metric.id
+                row["label"] = result.metric.label
+                row["unit"] = result.metric.unit
+                row["better"] = result.metric.direction.rawValue
+                row["swift"] = result.swift.map(Self.summaryJSON) ?? NSNull()
+                row["python"] = result.python.map(Self.summaryJSON) ?? NSNull()
+                row["ratio_swift_over_python"] = result.ratio ?? NSNull()
+                row["swift_advantage"] = result.swiftAdvantage ?? NSNull()
+                return row
+            } as [Any]
         return object
     }
 
@@ -124,14 +126,16 @@ struct BenchmarkReport {
         }
         lines.append(
             pad("benchmark", labelWidth, left: true) + pad("Swift (median)", 24) + pad("CPython (median)", 24)
-                + pad("Swift/Python", 14) + pad("Swift advantage", 17))
+                + pad("Swift/Python", 14) + pad("Swift advantage", 17)
+        )
         for result in results {
             let ratio = result.ratio.map { String(format: "%.3g", $0) } ?? "—"
             let advantage = result.swiftAdvantage.map { String(format: "%.2f×", $0) } ?? "—"
             lines.append(
                 pad(result.metric.label, labelWidth, left: true) + pad(cell(result.swift, result.metric.unit), 24)
                     + pad(cell(result.python, result.metric.unit), 24) + pad(ratio, 14) + pad(advantage, 17)
-                    + "  (\(result.metric.direction == .lower ? "lower" : "higher") is better)")
+                    + "  (\(result.metric.direction == .lower ? "lower" : "higher") is better)"
+            )
         }
         lines.append("± is half the spread (max − min) over \(repetitions) repetitions, as a share of the median.")
         return lines.joined(separator: "\n")

@@ -29,9 +29,19 @@ struct BenchmarkSizes {
     var messages: Int
 
     static let quick = BenchmarkSizes(
-        fibonacciN: 27, fibonacciTasks: 4, processStarts: 5, roundTrips: 2000, messages: 100_000)
+        fibonacciN: 27,
+        fibonacciTasks: 4,
+        processStarts: 5,
+        roundTrips: 2000,
+        messages: 100_000
+    )
     static let full = BenchmarkSizes(
-        fibonacciN: 32, fibonacciTasks: 5, processStarts: 20, roundTrips: 10_000, messages: 1_000_000)
+        fibonacciN: 32,
+        fibonacciTasks: 5,
+        processStarts: 20,
+        roundTrips: 10_000,
+        messages: 1_000_000
+    )
 }
 
 enum BenchmarkSuite {
@@ -40,19 +50,41 @@ enum BenchmarkSuite {
             BenchmarkGroup(
                 name: "speed-test",
                 metrics: [
-                    Metric(id: "speed-test.threads", label: "Demo 1: fib(\(sizes.fibonacciN))×\(sizes.fibonacciTasks) threads",
-                           unit: "s", direction: .lower, swiftKey: "threads_s", pythonPath: ["threads_s"]),
-                    Metric(id: "speed-test.processes", label: "Demo 1: fib(\(sizes.fibonacciN))×\(sizes.fibonacciTasks) processes",
-                           unit: "s", direction: .lower, swiftKey: "processes_s", pythonPath: ["processes_s"]),
-                    Metric(id: "speed-test.sequential", label: "Demo 1: fib(\(sizes.fibonacciN))×\(sizes.fibonacciTasks) sequential",
-                           unit: "s", direction: .lower, swiftKey: "sequential_s", pythonPath: ["sequential_s"]),
+                    Metric(
+                        id: "speed-test.threads",
+                        label: "Demo 1: fib(\(sizes.fibonacciN))×\(sizes.fibonacciTasks) threads",
+                        unit: "s",
+                        direction: .lower,
+                        swiftKey: "threads_s",
+                        pythonPath: ["threads_s"]
+                    ),
+                    Metric(
+                        id: "speed-test.processes",
+                        label: "Demo 1: fib(\(sizes.fibonacciN))×\(sizes.fibonacciTasks) processes",
+                        unit: "s",
+                        direction: .lower,
+                        swiftKey: "processes_s",
+                        pythonPath: ["processes_s"]
+                    ),
+                    Metric(
+                        id: "speed-test.sequential",
+                        label: "Demo 1: fib(\(sizes.fibonacciN))×\(sizes.fibonacciTasks) sequential",
+                        unit: "s",
+                        direction: .lower,
+                        swiftKey: "sequential_s",
+                        pythonPath: ["sequential_s"]
+                    ),
                 ],
                 runSwift: {
                     let result = try SpeedTestMeasurement(
-                        n: sizes.fibonacciN, tasks: sizes.fibonacciTasks, quiet: true
+                        n: sizes.fibonacciN,
+                        tasks: sizes.fibonacciTasks,
+                        quiet: true
                     ).run()
-                    return ["threads_s": result.threads, "processes_s": result.processes,
-                            "sequential_s": result.sequential]
+                    return [
+                        "threads_s": result.threads, "processes_s": result.processes,
+                        "sequential_s": result.sequential,
+                    ]
                 },
                 pythonScript: "speed_test.py",
                 pythonArguments: ["--n", "\(sizes.fibonacciN)", "--tasks", "\(sizes.fibonacciTasks)"]
@@ -60,13 +92,30 @@ enum BenchmarkSuite {
             BenchmarkGroup(
                 name: "process-start",
                 metrics: [
-                    Metric(id: "process-start.spawn", label: "process start+join: spawn vs spawn",
-                           unit: "ms", direction: .lower, swiftKey: "spawn", pythonPath: ["ms_per_process", "spawn"]),
-                    Metric(id: "process-start.forkserver", label: "process start+join: spawn vs forkserver",
-                           unit: "ms", direction: .lower, swiftKey: "spawn",
-                           pythonPath: ["ms_per_process", "forkserver"]),
-                    Metric(id: "process-start.fork", label: "process start+join: fork vs fork",
-                           unit: "ms", direction: .lower, swiftKey: "fork", pythonPath: ["ms_per_process", "fork"]),
+                    Metric(
+                        id: "process-start.spawn",
+                        label: "process start+join: spawn vs spawn",
+                        unit: "ms",
+                        direction: .lower,
+                        swiftKey: "spawn",
+                        pythonPath: ["ms_per_process", "spawn"]
+                    ),
+                    Metric(
+                        id: "process-start.forkserver",
+                        label: "process start+join: spawn vs forkserver",
+                        unit: "ms",
+                        direction: .lower,
+                        swiftKey: "spawn",
+                        pythonPath: ["ms_per_process", "forkserver"]
+                    ),
+                    Metric(
+                        id: "process-start.fork",
+                        label: "process start+join: fork vs fork",
+                        unit: "ms",
+                        direction: .lower,
+                        swiftKey: "fork",
+                        pythonPath: ["ms_per_process", "fork"]
+                    ),
                 ],
                 runSwift: {
                     let result = try ProcessStartMeasurement(count: sizes.processStarts).run()
@@ -78,22 +127,54 @@ enum BenchmarkSuite {
             BenchmarkGroup(
                 name: "pipe",
                 metrics: [
-                    Metric(id: "pipe.round-trip", label: "connection round trip (small Int)",
-                           unit: "µs", direction: .lower, swiftKey: "round_trip_us", pythonPath: ["round_trip_us"]),
-                    Metric(id: "pipe.one-way-batched", label: "one way, \(sizes.messages) Ints, batched",
-                           unit: "msg/s", direction: .higher, swiftKey: "batched",
-                           pythonPath: ["one_way_msgs_per_s"]),
-                    Metric(id: "pipe.one-way-batched-send", label: "one way, \(sizes.messages) Ints, batched send",
-                           unit: "msg/s", direction: .higher, swiftKey: "batched_send",
-                           pythonPath: ["one_way_msgs_per_s"]),
-                    Metric(id: "pipe.one-way", label: "one way, \(sizes.messages) Ints, send per message",
-                           unit: "msg/s", direction: .higher, swiftKey: "per_message",
-                           pythonPath: ["one_way_msgs_per_s"]),
-                    Metric(id: "pipe.bandwidth", label: "1 MiB frames bandwidth",
-                           unit: "MB/s", direction: .higher, swiftKey: "bandwidth_mb_s",
-                           pythonPath: ["bandwidth_mb_s"]),
-                    Metric(id: "pipe.memcpy", label: "memcpy of 1 MiB (reference)",
-                           unit: "MB/s", direction: .higher, swiftKey: "memcpy_mb_s", pythonPath: ["memcpy_mb_s"]),
+                    Metric(
+                        id: "pipe.round-trip",
+                        label: "connection round trip (small Int)",
+                        unit: "µs",
+                        direction: .lower,
+                        swiftKey: "round_trip_us",
+                        pythonPath: ["round_trip_us"]
+                    ),
+                    Metric(
+                        id: "pipe.one-way-batched",
+                        label: "one way, \(sizes.messages) Ints, batched",
+                        unit: "msg/s",
+                        direction: .higher,
+                        swiftKey: "batched",
+                        pythonPath: ["one_way_msgs_per_s"]
+                    ),
+                    Metric(
+                        id: "pipe.one-way-batched-send",
+                        label: "one way, \(sizes.messages) Ints, batched send",
+                        unit: "msg/s",
+                        direction: .higher,
+                        swiftKey: "batched_send",
+                        pythonPath: ["one_way_msgs_per_s"]
+                    ),
+                    Metric(
+                        id: "pipe.one-way",
+                        label: "one way, \(sizes.messages) Ints, send per message",
+                        unit: "msg/s",
+                        direction: .higher,
+                        swiftKey: "per_message",
+                        pythonPath: ["one_way_msgs_per_s"]
+                    ),
+                    Metric(
+                        id: "pipe.bandwidth",
+                        label: "1 MiB frames bandwidth",
+                        unit: "MB/s",
+                        direction: .higher,
+                        swiftKey: "bandwidth_mb_s",
+                        pythonPath: ["bandwidth_mb_s"]
+                    ),
+                    Metric(
+                        id: "pipe.memcpy",
+                        label: "memcpy of 1 MiB (reference)",
+                        unit: "MB/s",
+                        direction: .higher,
+                        swiftKey: "memcpy_mb_s",
+                        pythonPath: ["memcpy_mb_s"]
+                    ),
                 ],
                 runSwift: {
                     let pipe = PipeMeasurements(roundTrips: sizes.roundTrips, messages: sizes.messages, payloadMib: 1)
@@ -108,8 +189,10 @@ enum BenchmarkSuite {
                     ]
                 },
                 pythonScript: "pipe.py",
-                pythonArguments: ["--round-trips", "\(sizes.roundTrips)", "--messages", "\(sizes.messages)",
-                                  "--payload-mib", "1"]
+                pythonArguments: [
+                    "--round-trips", "\(sizes.roundTrips)", "--messages", "\(sizes.messages)",
+                    "--payload-mib", "1",
+                ]
             ),
         ]
     }

@@ -30,7 +30,8 @@ struct SVGChart {
             <text x="20" y="28" font-size="19" font-weight="bold">swift-multiprocessing vs CPython multiprocessing</text>
             <text x="20" y="50" font-size="12" fill="#444">\(escape(machineLine))</text>
             <text x="20" y="66" font-size="12" fill="#444">\(escape(methodLine))</text>
-            """)
+            """
+        )
         // Decade grid lines and the parity line at 1×.
         var tick = low
         while tick <= high * 1.0001 {
@@ -41,20 +42,23 @@ struct SVGChart {
                 <line x1="\(f(position))" y1="\(f(top - 8))" x2="\(f(position))" y2="\(f(height - 44))" \
                 stroke="\(tick == 1 ? "#222" : "#ddd")" stroke-width="\(tick == 1 ? 1.5 : 1)"/>
                 <text x="\(f(position))" y="\(f(height - 28))" font-size="11" text-anchor="middle" fill="#444">\(label)</text>
-                """)
+                """
+            )
             tick *= 10
         }
         parts.append(
             """
             <text x="\(f((labelWidth + plotRight) / 2))" y="\(f(height - 10))" font-size="12" text-anchor="middle" \
             fill="#444">Swift advantage (× better than CPython; log scale; right of 1× Swift wins)</text>
-            """)
+            """
+        )
         for (index, row) in rows.enumerated() {
             let y = top + Double(index) * rowHeight
             parts.append(
                 """
                 <text x="\(f(labelWidth - 10))" y="\(f(y + 15))" font-size="12" text-anchor="end">\(escape(row.metric.label))</text>
-                """)
+                """
+            )
             let detail = [
                 row.swift.map { "Swift \(format($0.median)) \(row.metric.unit)" },
                 row.python.map { "CPython \(format($0.median)) \(row.metric.unit)" },
@@ -63,7 +67,8 @@ struct SVGChart {
                 parts.append(
                     """
                     <text x="\(f(x(1) + 6))" y="\(f(y + 15))" font-size="11" fill="#666">\(escape(detail)) (no CPython figure)</text>
-                    """)
+                    """
+                )
                 continue
             }
             let start = min(x(1), x(advantage))
@@ -75,7 +80,8 @@ struct SVGChart {
                 <text x="\(f(max(x(1), x(advantage)) + 6))" y="\(f(y + 16))" font-size="12" font-weight="bold">\
                 \(String(format: "%.2f×", advantage))</text>
                 <text x="\(f(labelWidth - 10))" y="\(f(y + 30))" font-size="10" text-anchor="end" fill="#666">\(escape(detail))</text>
-                """)
+                """
+            )
         }
         parts.append("</svg>")
         return parts.joined(separator: "\n") + "\n"

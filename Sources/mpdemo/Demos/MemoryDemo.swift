@@ -52,7 +52,9 @@ struct MemoryDemo: ParsableCommand {
             let python = try PythonRunner(interpreter: common.python).run("memory.py", [])
             figures["python"] = python.asJSONObject
             if !quiet {
-                print("\nCPython (Benchmarks/python/memory.py): child \(python["child"] ?? "?"), parent \(python["parent"] ?? "?")")
+                print(
+                    "\nCPython (Benchmarks/python/memory.py): child \(python["child"] ?? "?"), parent \(python["parent"] ?? "?")"
+                )
                 print("Both keep the child's global to the child: processes do not share memory by default.")
             }
         }

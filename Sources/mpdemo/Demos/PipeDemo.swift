@@ -114,10 +114,20 @@ struct PipeDemo: ParsableCommand {
         if !quiet {
             print(String(format: "round trip (%d small Ints):        %.2f µs", roundTrips, roundTrip))
             print(String(format: "one way, send/receive per message (%d):  %.0f messages/s", messages, perMessageRate))
-            print(String(format: "one way, send(contentsOf:), receive (%d): %.0f messages/s", messages, batchedSendRate))
-            print(String(format: "one way, send(contentsOf:), receiveBatch (%d): %.0f messages/s", messages, batchedRate))
-            print(String(format: "bandwidth, %d MiB frames:           %.0f MB/s (memcpy %.0f MB/s)",
-                         payloadMib, bandwidth, memcpyRate))
+            print(
+                String(format: "one way, send(contentsOf:), receive (%d): %.0f messages/s", messages, batchedSendRate)
+            )
+            print(
+                String(format: "one way, send(contentsOf:), receiveBatch (%d): %.0f messages/s", messages, batchedRate)
+            )
+            print(
+                String(
+                    format: "bandwidth, %d MiB frames:           %.0f MB/s (memcpy %.0f MB/s)",
+                    payloadMib,
+                    bandwidth,
+                    memcpyRate
+                )
+            )
         }
 
         var figures = JSONObject()
@@ -145,22 +155,56 @@ struct PipeDemo: ParsableCommand {
             if !quiet {
                 print("\nSide by side with CPython (Benchmarks/python/pipe.py) in the same run:")
                 printComparison([
-                    ComparisonRow(label: "round trip", unit: "µs", swift: roundTrip,
-                                  other: python["round_trip_us"] as? Double, better: .lower),
-                    ComparisonRow(label: "one way, batched both sides", unit: "msg/s", swift: batchedRate,
-                                  other: python["one_way_msgs_per_s"] as? Double, better: .higher),
-                    ComparisonRow(label: "one way, batched send", unit: "msg/s", swift: batchedSendRate,
-                                  other: python["one_way_msgs_per_s"] as? Double, better: .higher),
-                    ComparisonRow(label: "one way, per message", unit: "msg/s", swift: perMessageRate,
-                                  other: python["one_way_msgs_per_s"] as? Double, better: .higher),
-                    ComparisonRow(label: "bandwidth \(payloadMib) MiB", unit: "MB/s", swift: bandwidth,
-                                  other: python["bandwidth_mb_s"] as? Double, better: .higher),
+                    ComparisonRow(
+                        label: "round trip",
+                        unit: "µs",
+                        swift: roundTrip,
+                        other: python["round_trip_us"] as? Double,
+                        better: .lower
+                    ),
+                    ComparisonRow(
+                        label: "one way, batched both sides",
+                        unit: "msg/s",
+                        swift: batchedRate,
+                        other: python["one_way_msgs_per_s"] as? Double,
+                        better: .higher
+                    ),
+                    ComparisonRow(
+                        label: "one way, batched send",
+                        unit: "msg/s",
+                        swift: batchedSendRate,
+                        other: python["one_way_msgs_per_s"] as? Double,
+                        better: .higher
+                    ),
+                    ComparisonRow(
+                        label: "one way, per message",
+                        unit: "msg/s",
+                        swift: perMessageRate,
+                        other: python["one_way_msgs_per_s"] as? Double,
+                        better: .higher
+                    ),
+                    ComparisonRow(
+                        label: "bandwidth \(payloadMib) MiB",
+                        unit: "MB/s",
+                        swift: bandwidth,
+                        other: python["bandwidth_mb_s"] as? Double,
+                        better: .higher
+                    ),
                 ])
                 if let cRoundTrip {
                     print("\nAgainst a plain C socketpair ping-pong (Benchmarks/python/pingpong.c):")
-                    printComparison([
-                        ComparisonRow(label: "round trip", unit: "µs", swift: roundTrip, other: cRoundTrip, better: .lower)
-                    ], otherName: "C")
+                    printComparison(
+                        [
+                            ComparisonRow(
+                                label: "round trip",
+                                unit: "µs",
+                                swift: roundTrip,
+                                other: cRoundTrip,
+                                better: .lower
+                            )
+                        ],
+                        otherName: "C"
+                    )
                 }
                 print(String(format: "\nbandwidth vs memcpy of the same size: %.0f%%", 100 * bandwidth / memcpyRate))
             }

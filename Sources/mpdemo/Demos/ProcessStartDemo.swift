@@ -39,12 +39,27 @@ struct ProcessStartDemo: ParsableCommand {
             if !common.json {
                 print("\nSide by side with CPython (Benchmarks/python/process_start.py):")
                 printComparison([
-                    ComparisonRow(label: "spawn vs Python spawn", unit: "ms", swift: spawn,
-                                  other: methods["spawn"] as? Double, better: .lower),
-                    ComparisonRow(label: "spawn vs Python forkserver", unit: "ms", swift: spawn,
-                                  other: methods["forkserver"] as? Double, better: .lower),
-                    ComparisonRow(label: "fork vs Python fork", unit: "ms", swift: fork,
-                                  other: methods["fork"] as? Double, better: .lower),
+                    ComparisonRow(
+                        label: "spawn vs Python spawn",
+                        unit: "ms",
+                        swift: spawn,
+                        other: methods["spawn"] as? Double,
+                        better: .lower
+                    ),
+                    ComparisonRow(
+                        label: "spawn vs Python forkserver",
+                        unit: "ms",
+                        swift: spawn,
+                        other: methods["forkserver"] as? Double,
+                        better: .lower
+                    ),
+                    ComparisonRow(
+                        label: "fork vs Python fork",
+                        unit: "ms",
+                        swift: fork,
+                        other: methods["fork"] as? Double,
+                        better: .lower
+                    ),
                 ])
             }
         }

@@ -18,7 +18,9 @@ struct SpeedTest: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        guard (1...92).contains(n) else { throw ValidationError("--n must be between 1 and 92 (fib(93) overflows Int64)") }
+        guard (1...92).contains(n) else {
+            throw ValidationError("--n must be between 1 and 92 (fib(93) overflows Int64)")
+        }
         guard (1...512).contains(tasks) else { throw ValidationError("--tasks must be between 1 and 512") }
     }
 
@@ -27,15 +29,22 @@ struct SpeedTest: ParsableCommand {
         let result = try SpeedTestMeasurement(n: n, tasks: tasks, quiet: quiet).run()
         let (threadSeconds, processSeconds, sequentialSeconds) = (result.threads, result.processes, result.sequential)
         if !quiet {
-            print(String(format: "Speed-up over sequential: threads %.2f×, processes %.2f×",
-                         sequentialSeconds / threadSeconds, sequentialSeconds / processSeconds))
+            print(
+                String(
+                    format: "Speed-up over sequential: threads %.2f×, processes %.2f×",
+                    sequentialSeconds / threadSeconds,
+                    sequentialSeconds / processSeconds
+                )
+            )
             print(processSeconds < threadSeconds ? "Multiprocessing wins!" : "Multithreading wins!")
-            print("""
+            print(
+                """
 
                 Why threads keep up here: Swift has no global interpreter lock, so \(tasks) WorkerThreads run \
                 fib(\(n)) on every core at once, like processes do (minus the process start-up). In CPython \
                 the GIL lets one thread run Python code at a time, which is why the deck's threads lost.
-                """)
+                """
+            )
         }
 
         var figures = JSONObject()
@@ -55,12 +64,27 @@ struct SpeedTest: ParsableCommand {
             if !quiet {
                 print("\nSide by side with CPython (\(common.python) Benchmarks/python/speed_test.py):")
                 printComparison([
-                    ComparisonRow(label: "threads", unit: "s", swift: threadSeconds,
-                                  other: python["threads_s"] as? Double, better: .lower),
-                    ComparisonRow(label: "processes", unit: "s", swift: processSeconds,
-                                  other: python["processes_s"] as? Double, better: .lower),
-                    ComparisonRow(label: "sequential", unit: "s", swift: sequentialSeconds,
-                                  other: python["sequential_s"] as? Double, better: .lower),
+                    ComparisonRow(
+                        label: "threads",
+                        unit: "s",
+                        swift: threadSeconds,
+                        other: python["threads_s"] as? Double,
+                        better: .lower
+                    ),
+                    ComparisonRow(
+                        label: "processes",
+                        unit: "s",
+                        swift: processSeconds,
+                        other: python["processes_s"] as? Double,
+                        better: .lower
+                    ),
+                    ComparisonRow(
+                        label: "sequential",
+                        unit: "s",
+                        swift: sequentialSeconds,
+                        other: python["sequential_s"] as? Double,
+                        better: .lower
+                    ),
                 ])
             }
         }
@@ -72,7 +96,9 @@ extension Dictionary where Key == String, Value == Any {
     /// The same figures as an ordered object, keys sorted, for embedding in our JSON.
     var asJSONObject: JSONObject {
         var object = JSONObject()
-        for key in keys.sorted() { object[key] = self[key] is [String: Any] ? (self[key] as! [String: Any]).asJSONObject : self[key] }
+        for key in keys.sorted() {
+            object[key] = self[key] is [String: Any] ? (self[key] as! [String: Any]).asJSONObject : self[key]
+        }
         return object
     }
 }

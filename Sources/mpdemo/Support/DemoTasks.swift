@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Multiprocessing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The deck's `Fibonacci_driver`: fib(1) = 0, fib(2) = 1, computed the slow recursive way on purpose.
 func fibonacci(_ n: Int) -> Int {

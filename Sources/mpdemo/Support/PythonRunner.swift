@@ -89,7 +89,9 @@ func printComparison(_ rows: [ComparisonRow], otherName: String = "Python") {
 }
 
 func format(_ value: Double) -> String {
-    if value >= 1_000_000 { return String(format: "%.3g M", value / 1_000_000).replacingOccurrences(of: " M", with: "M") }
+    if value >= 1_000_000 {
+        return String(format: "%.3g M", value / 1_000_000).replacingOccurrences(of: " M", with: "M")
+    }
     if value >= 1000 { return String(format: "%.0f", value) }
     if value >= 10 { return String(format: "%.1f", value) }
     return String(format: "%.3f", value)

@@ -2,11 +2,12 @@
 // where the call may be retried, and throws a `SystemCallError` naming the call. Kept `@inline(never)`
 // (as swift-nio does) so no ARC traffic between the call and the read of `errno` can change it.
 
-#if canImport(Glibc)
-    import Glibc
-#endif
 import SystemPackage
 import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @inline(never)
 func valueOrErrno<Value: FixedWidthInteger>(
@@ -83,7 +84,11 @@ func system_write(_ fd: CInt, _ buffer: UnsafeRawBufferPointer) throws(SystemCal
 /// `poll(2)`; `timeoutMilliseconds < 0` waits forever. `EINTR` is not retried here: the caller
 /// recomputes the time left against its deadline and polls again.
 @inline(never)
-func system_poll(_ fds: UnsafeMutablePointer<pollfd>, _ count: Int, _ timeoutMilliseconds: CInt)
+func system_poll(
+    _ fds: UnsafeMutablePointer<pollfd>,
+    _ count: Int,
+    _ timeoutMilliseconds: CInt
+)
     throws(SystemCallError) -> Int
 {
     let result = try valueOrErrno("poll", retryOnInterrupt: false) {
@@ -150,6 +155,8 @@ func system_posix_spawn(
 ) throws(SystemCallError) -> pid_t {
     var pid: pid_t = 0
     let result = posix_spawn(&pid, path, actions, attributes, argv, envp)
-    if result != 0 { throw SystemCallError(call: "posix_spawn(\(String(cString: path)))", errno: Errno(rawValue: result)) }
+    if result != 0 {
+        throw SystemCallError(call: "posix_spawn(\(String(cString: path)))", errno: Errno(rawValue: result))
+    }
     return pid
 }
