@@ -36,7 +36,7 @@ struct BenchmarkSizes {
         messages: 100_000
     )
     static let full = BenchmarkSizes(
-        fibonacciN: 32,
+        fibonacciN: 35,
         fibonacciTasks: 5,
         processStarts: 20,
         roundTrips: 10_000,
