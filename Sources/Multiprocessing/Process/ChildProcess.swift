@@ -109,7 +109,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         if case .running(let running) = state.withLock({ $0 }) {
             if isDaemon { try? system_pidfd_send_signal(running.pidfd, SIGTERM) }
             running.control.close()
-            ProcessLauncher.shared.abandon(pid: running.pid, pidfd: running.pidfd, lifeline: running.lifeline)
+            ProcessLauncher.shared.abandon(pidfd: running.pidfd, lifeline: running.lifeline)
         }
     }
 

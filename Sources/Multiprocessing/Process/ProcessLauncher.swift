@@ -75,9 +75,8 @@ final class ProcessLauncher: @unchecked Sendable {
 
     /// Takes over a child whose owner went away without waiting for it: the launcher reaps it when it
     /// exits, so it never lingers as a zombie, and closes its lifeline then.
-    func abandon(pid: pid_t, pidfd: CInt, lifeline: CInt) {
+    func abandon(pidfd: CInt, lifeline: CInt) {
         abandoned.withLock { $0.append(Abandoned(pidfd: pidfd, lifeline: lifeline)) }
-        _ = pid
         wake()
     }
 

@@ -132,9 +132,10 @@ struct BenchmarkCommand: ParsableCommand {
     /// `"3.11.7"` for a usable interpreter (3.8 or newer), else `nil`.
     static func pythonVersion(_ interpreter: String) -> String? {
         guard
-            let output = try? PythonRunner.capture([
-                interpreter, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))",
-            ])
+            let output = try? PythonRunner.capture(
+                [interpreter, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
+                discardingErrors: true
+            )
         else { return nil }
         let version = output.trimmingCharacters(in: .whitespacesAndNewlines)
         let parts = version.split(separator: ".").compactMap { Int($0) }

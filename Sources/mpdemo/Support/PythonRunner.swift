@@ -34,12 +34,13 @@ struct PythonRunner {
     }
 
     /// Runs a command (looked up in PATH) and returns its stdout; a non-zero exit is an error.
-    static func capture(_ command: [String]) throws -> String {
+    static func capture(_ command: [String], discardingErrors: Bool = false) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
         let pipe = Pipe()
         process.standardOutput = pipe
+        if discardingErrors { process.standardError = FileHandle.nullDevice }
         do { try process.run() } catch {
             throw Failure(description: "cannot run \(command[0]): \(error)")
         }
