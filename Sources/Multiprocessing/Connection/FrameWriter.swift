@@ -29,11 +29,7 @@ struct FrameWriter {
     /// sent at once (after what was pending), because its descriptors ride on its first byte.
     mutating func appendFrame<Value: Encodable>(for value: Value, maximumPayload: Int) throws {
         guard fd >= 0 else { throw ConnectionError(.closed, "send on a closed connection") }
-        let frameStart = buffer.count
-        buffer.append(0)
-        buffer.append(0)
-        buffer.append(0)
-        buffer.append(0)
+        let frameStart = reserveHeader()
         if !carrier.descriptors.isEmpty { carrier.reset() }
         do {
             try encoder.encode(value, into: &buffer)
@@ -74,8 +70,7 @@ struct FrameWriter {
     /// Sends `bytes` as one frame after whatever is pending.
     mutating func sendRaw(_ bytes: UnsafeRawBufferPointer) throws {
         guard fd >= 0 else { throw ConnectionError(.closed, "send on a closed connection") }
-        let frameStart = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: FrameFormat.reservedHeaderLength))
+        let frameStart = reserveHeader()
         FrameFormat.writeHeader(in: &buffer, frameStart: frameStart, payloadLength: bytes.count, descriptorCount: 0)
         if bytes.count < Self.directWriteThreshold {
             buffer.append(contentsOf: bytes)
@@ -84,6 +79,14 @@ struct FrameWriter {
         }
         try flush()
         try sendAll(bytes)
+    }
+
+    /// Appends room for a frame header and returns where the frame starts. Four single appends:
+    /// appending a generic collection costs more than the small value that follows.
+    private mutating func reserveHeader() -> Int {
+        let frameStart = buffer.count
+        for _ in 0..<FrameFormat.reservedHeaderLength { buffer.append(0) }
+        return frameStart
     }
 
     private mutating func sendWithDescriptors(frameStart: Int, descriptors: [CInt]) throws {

@@ -239,9 +239,7 @@ enum CPingPong {
         defer { try? FileManager.default.removeItem(atPath: binary) }
         _ = try PythonRunner.capture(["cc", "-O2", source, "-o", binary])
         let output = try PythonRunner.capture([binary, "\(roundTrips)"])
-        guard let line = output.split(separator: "\n").last,
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-            let microseconds = object["round_trip_us"] as? Double
+        guard let microseconds = PythonRunner.lastJSONObject(in: output)?["round_trip_us"] as? Double
         else { throw PythonRunner.Failure(description: "pingpong printed no round_trip_us") }
         return microseconds
     }

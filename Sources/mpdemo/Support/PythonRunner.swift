@@ -25,12 +25,16 @@ struct PythonRunner {
             throw Failure(description: "the Python original \(path) is missing (set MPDEMO_PYTHON_DIR)")
         }
         let output = try Self.capture([interpreter, path] + arguments + ["--json"])
-        guard let line = output.split(separator: "\n").last,
-            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-        else {
+        guard let object = Self.lastJSONObject(in: output) else {
             throw Failure(description: "\(script) printed no JSON object: \(output.suffix(500))")
         }
         return object
+    }
+
+    /// The JSON object on the last line of `output`, where every benchmark program prints its figures.
+    static func lastJSONObject(in output: String) -> [String: Any]? {
+        guard let line = output.split(separator: "\n").last else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
     }
 
     /// Runs a command (looked up in PATH) and returns its stdout; a non-zero exit is an error.
