@@ -75,3 +75,81 @@ size_t mpshim_cmsg_take_fds(struct msghdr *msg, int *out, size_t capacity) {
     }
     return stored;
 }
+
+// MARK: - epoll
+
+#include <sys/epoll.h>
+
+const uint32_t mpshim_EPOLLIN = EPOLLIN;
+const uint32_t mpshim_EPOLLOUT = EPOLLOUT;
+const uint32_t mpshim_EPOLLERR = EPOLLERR;
+const uint32_t mpshim_EPOLLHUP = EPOLLHUP;
+const uint32_t mpshim_EPOLLRDHUP = EPOLLRDHUP;
+const uint32_t mpshim_EPOLLONESHOT = EPOLLONESHOT;
+const int mpshim_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
+const int mpshim_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
+const int mpshim_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
+
+int mpshim_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int mpshim_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof event);
+    event.events = events;
+    event.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int mpshim_epoll_wait(int epfd, mpshim_epoll_event *events, int capacity, int timeout_ms) {
+    struct epoll_event raw[256];
+    if (capacity > 256) capacity = 256;
+    int count = epoll_wait(epfd, raw, capacity, timeout_ms);
+    for (int index = 0; index < count; index++) {
+        events[index].events = raw[index].events;
+        events[index].data = raw[index].data.u64;
+    }
+    return count;
+}
+
+// MARK: - Closing inherited descriptors
+
+#include <dirent.h>
+#include <spawn.h>
+#include <stdlib.h>
+
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *, int) __attribute__((weak));
+
+int mpshim_spawn_file_actions_addclosefrom(void *actions, int lowest) {
+    if (posix_spawn_file_actions_addclosefrom_np == NULL) return ENOSYS;
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, lowest);
+}
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+int mpshim_close_descriptors_from(int lowest) {
+    if (syscall(SYS_close_range, (unsigned)lowest, ~0U, 0) == 0) return 0;
+    // Kernels before 5.9: walk /proc/self/fd (opendir's own descriptor is skipped).
+    DIR *directory = opendir("/proc/self/fd");
+    if (directory == NULL) return -1;
+    int own = dirfd(directory);
+    struct dirent *entry;
+    while ((entry = readdir(directory)) != NULL) {
+        int fd = atoi(entry->d_name);
+        if (fd >= lowest && fd != own) close(fd);
+    }
+    closedir(directory);
+    return 0;
+}
+
+// MARK: - CPU affinity (CPU_COUNT is a macro)
+
+#include <sched.h>
+
+int mpshim_affinity_cpu_count(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    return CPU_COUNT(&set);
+}

@@ -1,57 +1,50 @@
-import Dispatch
 import SystemPackage
 
-/// Async variants: the same calls, run off the cooperative thread pool. Cancelling the awaiting task
-/// ends a wait for data with `CancellationError`; a frame already being read is read to its end.
+/// Async variants: the same calls, suspending instead of blocking. A wait holds no thread: the
+/// task registers the socket with the library's event loop and is resumed when the socket is
+/// ready (see `EventLoop`). Cancelling the awaiting task ends a wait for data at once with
+/// `CancellationError`, and nothing already received is lost.
+///
+/// - Important: Do not mix a blocking ``receive(_:)`` on one thread with an async receive on the
+///   same connection at the same time: the blocking call holds the reader while it waits.
 extension Connection {
-    /// Sends one value without blocking a cooperative thread. See ``send(_:)``.
+    /// Sends one value, suspending while the peer's buffer is full. See ``send(_:)``.
+    ///
+    /// A frame that carries descriptors (a ``Connection`` inside the value) is written at once.
     public func send<Value: Encodable & Sendable>(_ value: Value) async throws {
-        try await BlockingCall.run { try self.send(value) }
+        let maximumPayload = maximumFrameSize
+        try await sendSuspending { try $0.appendFrame(for: value, maximumPayload: maximumPayload) }
     }
 
-    /// Sends raw bytes as one frame without blocking a cooperative thread. See ``sendBytes(_:)-(UnsafeRawBufferPointer)``.
+    /// Sends raw bytes as one frame, suspending while the peer's buffer is full. See ``sendBytes(_:)-(UnsafeRawBufferPointer)``.
     public func sendBytes(_ bytes: [UInt8]) async throws {
-        try await BlockingCall.run { try self.sendBytes(bytes) }
+        guard bytes.count <= maximumFrameSize else {
+            throw ConnectionError(.frameTooLarge, "sending \(bytes.count) bytes; the maximum is \(maximumFrameSize)")
+        }
+        try await sendSuspending { writer in bytes.withUnsafeBytes { writer.appendRawFrame($0) } }
     }
 
     /// Receives the next value, suspending until it arrives. See ``receive(_:)``.
     ///
     /// - Throws: As ``receive(_:)``, and `CancellationError` if the task is cancelled while waiting.
     public func receive<Value: Decodable & Sendable>(_ type: Value.Type = Value.self) async throws -> Value {
-        try await whenReadable { try self.receive(type) }
+        try await receiveSuspending { try receiveValue(type, wait: false) }
     }
 
     /// Receives the next frame's bytes, suspending until they arrive. See ``receiveBytes()``.
     public func receiveBytes() async throws -> [UInt8] {
-        try await whenReadable { try self.receiveBytes() }
+        try await receiveSuspending { try receiveBytes(wait: false) }
     }
 
     /// Suspends until a frame or end of stream can be read, or `timeout` passes. See ``poll(timeout:)``.
+    ///
+    /// - Returns: Whether something can be read now; false when `timeout` passed first.
     public func poll(timeout: Duration?) async throws -> Bool {
-        try await BlockingCall.run { try self.poll(timeout: timeout) }
-    }
-
-    private func whenReadable<Result: Sendable>(
-        _ body: @escaping @Sendable () throws -> Result
-    ) async throws -> Result {
-        try Task.checkCancellation()
-        if try pollNow() { return try await BlockingCall.run(body) }
-        let signal: CancellationSignal
-        do throws(SystemCallError) { signal = try CancellationSignal() } catch {
-            throw ConnectionError(.systemCallFailed, error.call, underlyingError: error.errno)
-        }
-        guard let fd = descriptor?.rawValue else { throw ConnectionError(.closed, "receive on a closed connection") }
-        return try await withTaskCancellationHandler {
-            try await BlockingCall.run {
-                let readable: Bool
-                do throws(SystemCallError) { readable = try signal.waitForReadable(fd) } catch {
-                    throw ConnectionError(.systemCallFailed, error.call, underlyingError: error.errno)
-                }
-                guard readable else { throw CancellationError() }
-                return try body()
-            }
-        } onCancel: {
-            signal.fire()
+        let deadline = Deadline(timeout: timeout)
+        while true {
+            if try pollImmediately() { return true }
+            guard let fd = descriptor?.rawValue else { throw ConnectionError(.closed, "poll on a closed connection") }
+            if try await !EventLoop.shared.wait(for: fd, .readable, until: deadline.instant) { return false }
         }
     }
 }

@@ -44,24 +44,34 @@ public final class Connection: Sendable {
 
     /// Creates a connected pair: Python's `multiprocessing.Pipe(duplex)`.
     ///
+    /// ```swift
+    /// let (parentEnd, childEnd) = try Connection.pipe()
+    /// let pipe = try Connection.pipe(duplex: false)   // pipe.readEnd receives, pipe.writeEnd sends
+    /// ```
+    ///
     /// - Parameters:
     ///   - duplex: With `true` (the default) both ends send and receive. With `false` the first end
     ///     only receives and the second only sends, as in Python.
     ///   - maximumFrameSize: The largest payload either end accepts.
-    /// - Returns: The two ends. Both are close-on-exec; give one to a child through its task.
+    /// - Returns: The two ends, labelled for the one-way case; both are close-on-exec. Give one to a
+    ///   child through its task.
     /// - Throws: ``ConnectionError/Code-swift.struct/systemCallFailed`` (`EMFILE`, `ENFILE`).
     public static func pipe(
         duplex: Bool = true,
         maximumFrameSize: Int = defaultMaximumFrameSize
-    ) throws(ConnectionError) -> (Connection, Connection) {
+    ) throws(ConnectionError) -> (readEnd: Connection, writeEnd: Connection) {
         let fds: (CInt, CInt)
-        do { fds = try system_socketpair() } catch {
-            throw ConnectionError(.systemCallFailed, "creating a pipe: \(error.call)", underlyingError: error.errno)
-        }
+        do { fds = try system_socketpair() } catch { throw ConnectionError(error, "creating a pipe") }
         if !duplex {
             // A one-way pipe over a socket, so that writes can refuse SIGPIPE (MSG_NOSIGNAL).
-            shutdown(fds.0, CInt(SHUT_WR))
-            shutdown(fds.1, CInt(SHUT_RD))
+            do {
+                try system_shutdown(fds.0, CInt(SHUT_WR))
+                try system_shutdown(fds.1, CInt(SHUT_RD))
+            } catch {
+                system_close(fds.0)
+                system_close(fds.1)
+                throw ConnectionError(error, "creating a one-way pipe")
+            }
         }
         return (
             Connection(adopting: fds.0, readable: true, writable: duplex, maximumFrameSize: maximumFrameSize),
@@ -105,8 +115,11 @@ public final class Connection: Sendable {
             writer.withLock { writer in
                 descriptorState.withLock { fd in
                     guard fd >= 0 else { return }
+                    // Async waiters on this descriptor wake up and find it closed.
+                    EventLoop.forgetIfRunning(fd)
                     system_close(fd)
                     reader.discardDescriptors()
+                    writer.discardPending()
                     fd = -1
                     reader.fd = -1
                     writer.fd = -1
@@ -193,9 +206,14 @@ public final class Connection: Sendable {
     ///   does not decode as `Value` (the frame is consumed either way, so the next call reads the
     ///   next frame).
     public func receive<Value: Decodable>(_ type: Value.Type = Value.self) throws -> Value {
+        try receiveValue(type, wait: true)!
+    }
+
+    /// The value of the next frame; with `wait: false`, `nil` when no whole frame is there yet.
+    func receiveValue<Value: Decodable>(_ type: Value.Type, wait: Bool) throws -> Value? {
         try checkReadable()
         return try reader.withLock { reader in
-            try reader.receiveFrame(maximumPayload: maximumFrameSize) { payload, carrier in
+            try reader.nextFrame(maximumPayload: maximumFrameSize, wait: wait) { payload, carrier in
                 var decoder = BinaryDecoder()
                 if let carrier { decoder.userInfo[DescriptorCarrier.userInfoKey] = carrier }
                 return try decoder.decode(type, from: payload)
@@ -241,9 +259,14 @@ public final class Connection: Sendable {
 
     /// Receives the next frame's bytes: Python's `Connection.recv_bytes()`.
     public func receiveBytes() throws -> [UInt8] {
+        try receiveBytes(wait: true)!
+    }
+
+    /// The bytes of the next frame; with `wait: false`, `nil` when no whole frame is there yet.
+    func receiveBytes(wait: Bool) throws -> [UInt8]? {
         try checkReadable()
         return try reader.withLock { reader in
-            try reader.receiveFrame(maximumPayload: maximumFrameSize) { payload, carrier in
+            try reader.nextFrame(maximumPayload: maximumFrameSize, wait: wait) { payload, carrier in
                 carrier?.closeUnclaimed()
                 return [UInt8](copying: payload)
             }
@@ -283,14 +306,64 @@ public final class Connection: Sendable {
 
     // MARK: - Internal
 
-    /// ``poll(timeout:)`` with no wait, callable from async code without picking the async overload.
-    func pollNow() throws -> Bool { try poll(timeout: .zero) }
+    /// Shuts down this end's sending direction (`shutdown(SHUT_WR)`): the peer reads what was sent,
+    /// then end of stream, while this end can still receive. Used to tell a worker "no more tasks".
+    func finishSending() throws {
+        try writer.withLock { writer in
+            try writer.flush()
+            guard writer.fd >= 0 else { return }
+            do throws(SystemCallError) { try system_shutdown(writer.fd, CInt(SHUT_WR)) } catch {
+                throw ConnectionError(error, "shutting down fd \(writer.fd)")
+            }
+        }
+    }
 
-    /// Receives a frame without decoding: its payload and the descriptors it carried.
-    func receiveFrame<Result>(_ body: (UnsafeRawBufferPointer, DescriptorCarrier?) throws -> Result) throws -> Result {
-        try checkReadable()
-        return try reader.withLock { reader in
-            try reader.receiveFrame(maximumPayload: maximumFrameSize, body)
+    /// The read buffer's size now, for tests that check what a hostile peer can make it hold.
+    var readBufferCapacity: Int { reader.withLock { $0.bufferCapacity } }
+
+    /// ``poll(timeout:)`` with no wait, callable from async code without picking the async overload.
+    func pollImmediately() throws -> Bool { try poll(timeout: .zero) }
+
+    /// Whether a receive would return without waiting for the socket: a frame, an error or end of
+    /// stream is already buffered here.
+    var hasBufferedInput: Bool { reader.withLock { $0.hasBufferedInput } }
+
+    /// Sends the frame `append` adds without blocking while the socket is full: the frame is queued in order and
+    /// written as the socket drains, and the caller suspends on the event loop meanwhile. Returns
+    /// when the frame is written. Once queued, a frame is written whole even if the task is
+    /// cancelled, so the peer never sees half a frame.
+    func sendSuspending(_ append: (inout FrameWriter) throws -> Void) async throws {
+        try checkWritable()
+        var target: UInt64 = 0
+        var isQueued = false
+        while true {
+            let isWritten: Bool = try writer.withLock { writer in
+                if !isQueued {
+                    try append(&writer)
+                    target = writer.streamEnd
+                    isQueued = true
+                }
+                if writer.writtenTotal >= target { return true }
+                _ = try writer.flushAvailable()
+                return writer.writtenTotal >= target
+            }
+            if isWritten { return }
+            guard let fd = descriptor?.rawValue else { throw ConnectionError(.closed, "send on a closed connection") }
+            _ = try await EventLoop.shared.wait(for: [.init(fd: fd, readiness: .writable)], cancellable: false)
+        }
+    }
+
+    /// Runs `attempt` until it returns a value, suspending on the event loop while the socket has
+    /// nothing to read. Cancelling the task ends the wait with `CancellationError`; bytes already
+    /// read stay buffered for the next receive.
+    func receiveSuspending<Result>(_ attempt: () throws -> Result?) async throws -> Result {
+        while true {
+            try Task.checkCancellation()
+            if let result = try attempt() { return result }
+            guard let fd = descriptor?.rawValue else {
+                throw ConnectionError(.closed, "receive on a closed connection")
+            }
+            _ = try await EventLoop.shared.wait(for: fd, .readable)
         }
     }
 

@@ -12,8 +12,9 @@ import Glibc
 /// the first byte of their frame, which a buffered read may fetch together with earlier frames.
 struct FrameReader {
     static let initialCapacity = 64 * 1024
-    /// Above this, an emptied buffer is given back, so one huge frame does not pin its memory.
-    static let retainedCapacity = 1 << 20
+    /// Above this, an emptied buffer is given back, so one huge frame does not pin its memory (2 MiB
+    /// keeps the buffer of a stream of 1 MiB frames).
+    static let retainedCapacity = 2 << 20
 
     var fd: CInt
     private var storage: [UInt8]
@@ -42,6 +43,18 @@ struct FrameReader {
         fitting: Int? = nil,
         _ body: (UnsafeRawBufferPointer, DescriptorCarrier?) throws -> Result
     ) throws -> Result {
+        try nextFrame(maximumPayload: maximumPayload, fitting: fitting, wait: true, body)!
+    }
+
+    /// Like ``receiveFrame(maximumPayload:fitting:_:)``, but with `wait: false` it reads only what
+    /// the socket holds now (`MSG_DONTWAIT`) and returns `nil` when no whole frame is there yet;
+    /// the bytes read so far stay buffered for the next call.
+    mutating func nextFrame<Result>(
+        maximumPayload: Int,
+        fitting: Int? = nil,
+        wait: Bool,
+        _ body: (UnsafeRawBufferPointer, DescriptorCarrier?) throws -> Result
+    ) throws -> Result? {
         guard fd >= 0 else { throw ConnectionError(.closed, "receive on a closed connection") }
         if let error = deferredError {
             deferredError = nil
@@ -86,7 +99,7 @@ struct FrameReader {
                 }
             }
             makeRoom(for: header?.frameLength ?? FrameFormat.reservedHeaderLength + 1)
-            try fill(expecting: header)
+            guard try fill(expecting: header, wait: wait) else { return nil }
         }
     }
 
@@ -97,19 +110,20 @@ struct FrameReader {
         return end - start >= header.frameLength
     }
 
+    /// Whether a receive would find data, an error or end of stream without waiting.
+    var hasBufferedInput: Bool { end > start || sawEndOfStream || deferredError != nil }
+
+    /// The size of the read buffer now: what a peer's bytes (not its headers) made this reader hold.
+    var bufferCapacity: Int { storage.count }
+
     /// Whether a receive would find data or end of stream without waiting, waiting up to `deadline`.
     mutating func waitUntilReadable(_ deadline: Deadline) throws -> Bool {
         guard fd >= 0 else { throw ConnectionError(.closed, "poll on a closed connection") }
-        if end > start || sawEndOfStream { return true }
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while true {
-            do throws(SystemCallError) {
-                return try system_poll(&entry, 1, deadline.pollTimeout) > 0
-            } catch  where error.errno == .interrupted {
-                continue
-            } catch {
-                throw ConnectionError(.systemCallFailed, "polling fd \(fd)", underlyingError: error.errno)
-            }
+        if hasBufferedInput { return true }
+        do {
+            return try system_poll(fd, until: deadline) != 0
+        } catch {
+            throw ConnectionError(error, "polling fd \(fd)")
         }
     }
 
@@ -142,7 +156,10 @@ struct FrameReader {
         }
     }
 
-    /// Ensures `frameLength` bytes fit from `start`, moving buffered bytes to the front or growing.
+    /// Makes room to read more of a frame of `frameLength` bytes, moving buffered bytes to the front
+    /// and growing the buffer in bounded steps: at most doubling, never past the frame's length. A
+    /// header alone buys nothing; a peer must send bytes to make this reader hold memory (a header
+    /// announcing 1 GiB followed by silence costs the 64 KiB first buffer, not 1 GiB).
     private mutating func makeRoom(for frameLength: Int) {
         if storage.count - start >= frameLength && end < storage.count { return }
         if start > 0 {
@@ -153,67 +170,56 @@ struct FrameReader {
             self.end = end - start
             self.start = 0
         }
-        if storage.count < frameLength || storage.isEmpty {
-            // Copy only the buffered bytes into the new storage (one memcpy, not an element loop).
-            let capacity = max(frameLength, Self.initialCapacity)
-            let (start, end) = (start, end)
-            let grown = [UInt8](unsafeUninitializedCapacity: capacity) { target, initialized in
-                let raw = UnsafeMutableRawBufferPointer(target)
-                if end > start {
-                    storage.withUnsafeBytes { source in
-                        raw.baseAddress!.copyMemory(from: source.baseAddress! + start, byteCount: end - start)
-                    }
+        guard end == storage.count else { return }
+        // Copy only the buffered bytes into the new storage (one memcpy, not an element loop).
+        let capacity = max(min(frameLength, max(storage.count * 2, Self.initialCapacity)), end + 1)
+        let end = end
+        let grown = [UInt8](unsafeUninitializedCapacity: capacity) { target, initialized in
+            let raw = UnsafeMutableRawBufferPointer(target)
+            if end > 0 {
+                storage.withUnsafeBytes { source in
+                    raw.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: end)
                 }
-                memset(raw.baseAddress! + (end - start), 0, capacity - (end - start))
-                initialized = capacity
             }
-            storage = grown
-            self.end = end - start
-            self.start = 0
+            memset(raw.baseAddress! + end, 0, capacity - end)
+            initialized = capacity
         }
+        storage = grown
     }
 
-    private mutating func fill(expecting header: FrameHeader?) throws {
+    /// Reads once from the socket. Returns false when `wait` is false and nothing was there.
+    private mutating func fill(expecting header: FrameHeader?, wait: Bool) throws -> Bool {
         if control.isEmpty {
             control = [UInt8](repeating: 0, count: mpshim_cmsg_space_for_fds(FrameFormat.maximumDescriptorsPerFrame))
         }
         let (fd, end) = (fd, end)
-        var received = 0
-        var truncatedControl = false
-        var arrived: [CInt] = []
+        let message: ReceivedMessage?
         do {
-            try storage.withUnsafeMutableBytes { bytes in
+            message = try storage.withUnsafeMutableBytes { bytes in
                 try control.withUnsafeMutableBytes { controlBytes in
-                    var vector = iovec(iov_base: bytes.baseAddress! + end, iov_len: bytes.count - end)
-                    try withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                        var message = msghdr()
-                        message.msg_iov = vectorPointer
-                        message.msg_iovlen = 1
-                        message.msg_control = controlBytes.baseAddress
-                        message.msg_controllen = controlBytes.count
-                        received = try system_recvmsg(fd, &message)
-                        if message.msg_controllen > 0 {
-                            var fds = [CInt](repeating: -1, count: FrameFormat.maximumDescriptorsPerFrame)
-                            let count = mpshim_cmsg_take_fds(&message, &fds, fds.count)
-                            arrived = Array(fds.prefix(count))
-                        }
-                        truncatedControl = message.msg_flags & CInt(MSG_CTRUNC) != 0
-                    }
+                    try system_recvmsg(
+                        fd,
+                        into: UnsafeMutableRawBufferPointer(rebasing: bytes[end...]),
+                        control: controlBytes,
+                        maximumDescriptors: FrameFormat.maximumDescriptorsPerFrame,
+                        nonBlocking: !wait
+                    )
                 }
             }
         } catch let error as SystemCallError where error.errno == .connectionReset {
-            received = 0
+            message = ReceivedMessage(byteCount: 0, descriptors: [], descriptorsTruncated: false)
         } catch let error as SystemCallError {
-            throw ConnectionError(.systemCallFailed, "receiving on fd \(fd)", underlyingError: error.errno)
+            throw ConnectionError(error, "receiving on fd \(fd)")
         }
-        descriptors.append(contentsOf: arrived)
-        if truncatedControl {
+        guard let message else { return false }
+        descriptors.append(contentsOf: message.descriptors)
+        if message.descriptorsTruncated {
             throw ConnectionError(
                 .descriptorMismatch,
                 "descriptors were dropped: more arrived than one message can carry"
             )
         }
-        if received == 0 {
+        if message.byteCount == 0 {
             sawEndOfStream = true
             if self.end > start {
                 let expected = header.map { "\($0.frameLength)" } ?? "a header's"
@@ -224,6 +230,7 @@ struct FrameReader {
             }
             throw ConnectionError(.endOfStream, "the peer closed its end")
         }
-        self.end += received
+        self.end += message.byteCount
+        return true
     }
 }

@@ -15,6 +15,10 @@ struct FrameWriter {
 
     var fd: CInt
     private var buffer: [UInt8] = []
+    /// Bytes at the front of `buffer` already written: a non-blocking flush stopped part-way.
+    private var sentCount = 0
+    /// Bytes ever written to the socket, so an async sender can tell when its frame is out.
+    private(set) var writtenTotal: UInt64 = 0
     private var encoder = BinaryEncoder()
     private let carrier = DescriptorCarrier()
 
@@ -23,10 +27,14 @@ struct FrameWriter {
         encoder.userInfo[DescriptorCarrier.userInfoKey] = carrier
     }
 
-    var pendingByteCount: Int { buffer.count }
+    var pendingByteCount: Int { buffer.count - sentCount }
+
+    /// The stream position just past the last byte appended.
+    var streamEnd: UInt64 { writtenTotal + UInt64(pendingByteCount) }
 
     /// Encodes `value` as one frame at the end of the buffer. A frame that carries descriptors is
     /// sent at once (after what was pending), because its descriptors ride on its first byte.
+    /// Nothing is appended when encoding throws.
     mutating func appendFrame<Value: Encodable>(for value: Value, maximumPayload: Int) throws {
         guard fd >= 0 else { throw ConnectionError(.closed, "send on a closed connection") }
         let frameStart = reserveHeader()
@@ -54,17 +62,37 @@ struct FrameWriter {
         }
     }
 
-    /// Writes everything pending.
+    /// Writes everything pending, blocking while the socket is full.
     mutating func flush() throws {
-        guard !buffer.isEmpty else { return }
-        defer {
-            if buffer.capacity > FrameReader.retainedCapacity {
-                buffer = []
-            } else {
-                buffer.removeAll(keepingCapacity: true)
+        guard pendingByteCount > 0 else { return }
+        defer { resetBuffer() }
+        let (fd, sentCount) = (fd, sentCount)
+        try buffer.withUnsafeBytes { try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: $0[sentCount...])) }
+        writtenTotal += UInt64(pendingByteCount)
+    }
+
+    /// Writes what the socket takes now without blocking (`MSG_DONTWAIT`). Returns whether
+    /// everything pending was written; the rest stays buffered, in order, for the next flush.
+    mutating func flushAvailable() throws -> Bool {
+        let fd = fd
+        guard fd >= 0 else { throw ConnectionError(.closed, "send on a closed connection") }
+        while pendingByteCount > 0 {
+            let sentCount = sentCount
+            let sent: Int
+            do {
+                sent = try buffer.withUnsafeBytes { bytes in
+                    try system_send(fd, UnsafeRawBufferPointer(rebasing: bytes[sentCount...]), nonBlocking: true)
+                }
+            } catch let error as SystemCallError where error.wouldBlock {
+                return false
+            } catch let error as SystemCallError {
+                throw ConnectionError(error, "sending on fd \(fd)")
             }
+            self.sentCount += sent
+            writtenTotal += UInt64(sent)
         }
-        try buffer.withUnsafeBytes { try sendAll($0) }
+        resetBuffer()
+        return true
     }
 
     /// Sends `bytes` as one frame after whatever is pending.
@@ -78,7 +106,27 @@ struct FrameWriter {
             return
         }
         try flush()
-        try sendAll(bytes)
+        try Self.sendAll(fd, bytes)
+        writtenTotal += UInt64(bytes.count)
+    }
+
+    /// Appends `bytes` as one frame without writing it.
+    mutating func appendRawFrame(_ bytes: UnsafeRawBufferPointer) {
+        let frameStart = reserveHeader()
+        FrameFormat.writeHeader(in: &buffer, frameStart: frameStart, payloadLength: bytes.count, descriptorCount: 0)
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Drops everything pending (the connection is closing).
+    mutating func discardPending() { resetBuffer() }
+
+    private mutating func resetBuffer() {
+        sentCount = 0
+        if buffer.capacity > FrameReader.retainedCapacity {
+            buffer = []
+        } else {
+            buffer.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Appends room for a frame header and returns where the frame starts. Four single appends:
@@ -90,47 +138,27 @@ struct FrameWriter {
     }
 
     private mutating func sendWithDescriptors(frameStart: Int, descriptors: [CInt]) throws {
-        let fd = fd
-        defer { buffer.removeAll(keepingCapacity: true) }
+        let (fd, sentCount) = (fd, sentCount)
+        defer { resetBuffer() }
         try buffer.withUnsafeBytes { bytes in
-            try sendAll(UnsafeRawBufferPointer(rebasing: bytes[..<frameStart]))
+            try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: bytes[sentCount..<frameStart]))
             let frame = UnsafeRawBufferPointer(rebasing: bytes[frameStart...])
-            var control = [UInt8](repeating: 0, count: mpshim_cmsg_space_for_fds(descriptors.count))
-            var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: frame.baseAddress!), iov_len: frame.count)
-            let sent = try control.withUnsafeMutableBytes { controlBytes in
-                try withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                    var message = msghdr()
-                    message.msg_iov = vectorPointer
-                    message.msg_iovlen = 1
-                    message.msg_control = controlBytes.baseAddress
-                    message.msg_controllen = controlBytes.count
-                    descriptors.withUnsafeBufferPointer {
-                        mpshim_cmsg_put_fds(&message, $0.baseAddress!, descriptors.count)
-                    }
-                    return try mapSendError(fd) { () throws(SystemCallError) in try system_sendmsg(fd, &message) }
-                }
+            let sent: Int
+            do throws(SystemCallError) { sent = try system_sendmsg(fd, frame, descriptors: descriptors) } catch {
+                throw ConnectionError(error, "sending descriptors on fd \(fd)")
             }
-            try sendAll(UnsafeRawBufferPointer(rebasing: frame[sent...]))
+            try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: frame[sent...]))
         }
+        writtenTotal += UInt64(pendingByteCount)
     }
 
-    private func sendAll(_ bytes: UnsafeRawBufferPointer) throws {
-        let fd = fd
+    private static func sendAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-            offset += try mapSendError(fd) { () throws(SystemCallError) in try system_send(fd, rest) }
+            do throws(SystemCallError) { offset += try system_send(fd, rest) } catch {
+                throw ConnectionError(error, "sending on fd \(fd)")
+            }
         }
-    }
-}
-
-/// Turns a failed send into the error a user can act on: a vanished peer is end of stream.
-private func mapSendError(_ fd: CInt, _ body: () throws(SystemCallError) -> Int) throws(ConnectionError) -> Int {
-    do {
-        return try body()
-    } catch  where error.errno == .brokenPipe || error.errno == .connectionReset {
-        throw ConnectionError(.endOfStream, "send: the peer closed its end", underlyingError: error.errno)
-    } catch {
-        throw ConnectionError(.systemCallFailed, "sending on fd \(fd)", underlyingError: error.errno)
     }
 }

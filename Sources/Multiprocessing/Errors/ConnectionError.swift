@@ -60,6 +60,17 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
         self.underlyingError = underlyingError
     }
 
+    /// The one mapping from a failed system call to a connection error: a vanished peer
+    /// (`EPIPE`, `ECONNRESET`) is end of stream; anything else a failed call with its `errno`.
+    init(_ failure: SystemCallError, _ context: String) {
+        switch failure.errno {
+        case .brokenPipe, .connectionReset:
+            self.init(.endOfStream, "\(context): the peer closed its end", underlyingError: failure.errno)
+        default:
+            self.init(.systemCallFailed, "\(context): \(failure.call)", underlyingError: failure.errno)
+        }
+    }
+
     public var description: String {
         var text = "ConnectionError(\(code)): \(context)"
         if let underlyingError { text += " (\(underlyingError))" }

@@ -16,6 +16,7 @@ public struct ProcessError: Error, Sendable, CustomStringConvertible {
             case exitedWithoutResult
             case startFailed
             case systemCallFailed
+            case stillRunning
         }
 
         let storage: Storage
@@ -39,6 +40,8 @@ public struct ProcessError: Error, Sendable, CustomStringConvertible {
         public static var startFailed: Self { Self(storage: .startFailed) }
         /// A system call failed; ``ProcessError/underlyingError`` holds its `errno`.
         public static var systemCallFailed: Self { Self(storage: .systemCallFailed) }
+        /// The call needs a process that has ended (``ChildProcess/close()`` before a join).
+        public static var stillRunning: Self { Self(storage: .stillRunning) }
 
         public var description: String {
             switch storage {
@@ -51,6 +54,7 @@ public struct ProcessError: Error, Sendable, CustomStringConvertible {
             case .exitedWithoutResult: "exited without result"
             case .startFailed: "start failed"
             case .systemCallFailed: "system call failed"
+            case .stillRunning: "still running"
             }
         }
     }

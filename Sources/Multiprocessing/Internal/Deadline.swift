@@ -1,14 +1,16 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// A point on `CLOCK_MONOTONIC` after which a wait gives up; `nil` timeout means never.
-struct Deadline {
-    private let instant: ContinuousClock.Instant?
+/// A point on the monotonic clock after which a wait gives up; `nil` means never.
+struct Deadline: Sendable {
+    let instant: ContinuousClock.Instant?
 
     init(timeout: Duration?) {
         instant = timeout.map { ContinuousClock.now.advanced(by: max($0, .zero)) }
     }
+
+    init(instant: ContinuousClock.Instant?) {
+        self.instant = instant
+    }
+
+    static let never = Deadline(instant: nil)
 
     /// Milliseconds left for `poll(2)`: -1 for no deadline, rounded up so a wait never ends early.
     var pollTimeout: CInt {

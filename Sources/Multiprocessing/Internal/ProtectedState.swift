@@ -86,3 +86,41 @@ final class OneShotEvent: @unchecked Sendable {
         return isSet
     }
 }
+
+/// A condition that threads wait on until a predicate holds; ``broadcast()`` makes them re-check.
+final class ConditionSignal: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    private var generation = 0
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    func broadcast() {
+        pthread_mutex_lock(mutex)
+        generation += 1
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Blocks until `predicate` is true; it is checked again after every ``broadcast()``.
+    func wait(until predicate: () -> Bool) {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while !predicate() {
+            let seen = generation
+            while generation == seen { pthread_cond_wait(condition, mutex) }
+        }
+    }
+}

@@ -1,4 +1,4 @@
-import SystemPackage
+public import SystemPackage
 import _CMultiprocessingShims
 
 #if canImport(Glibc)
@@ -25,12 +25,18 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     /// The process name, for messages and diagnostics (Python's `Process.name`).
     public let name: String
     /// Whether the child is terminated when the parent exits normally, instead of being waited for.
+    ///
+    /// Defaults to the daemon flag of the process that creates the child, as in Python.
     public let isDaemon: Bool
     /// How the child is started.
     public let startMethod: StartMethod
+    /// Whether an error thrown by the task is printed, on one line, to the child's standard error
+    /// (Python prints the traceback). The parent receives the error from ``value()`` either way.
+    public let printsErrors: Bool
 
     let work: Work
     private let state = ProtectedState(State.created)
+    /// Serializes waiters: one thread at a time reads the report and reaps the child.
     private let joinLock = ProtectedState(())
 
     enum Work: @unchecked Sendable {
@@ -38,21 +44,14 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         case closure(() throws -> Output, encode: (Output, Connection) -> Int32)
     }
 
-    struct Running {
-        var pid: pid_t
-        var pidfd: CInt
-        var lifeline: CInt
-        var control: Connection
-    }
-
+    /// The one lifecycle: created → running (report pending, then in) → finished.
     private enum State {
         case created
-        case running(Running)
-        case finished(pid: pid_t, status: ExitStatus)
+        case running(LaunchedChild, outcome: Result<Output, any Error>?, isReportPending: Bool)
+        case finished(pid: pid_t, status: ExitStatus, outcome: Result<Output, any Error>?)
     }
 
-    private let outcome = ProtectedState<Result<Output, any Error>?>(nil)
-    private let decodeOutput: @Sendable (Connection) throws -> Output
+    private let readReport: @Sendable (Connection, pid_t) throws -> Result<Output, any Error>
 
     // MARK: - Creating
 
@@ -61,55 +60,73 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     /// - Parameters:
     ///   - task: The work; its type must be visible by name (see ``ParallelTask``).
     ///   - name: Defaults to `ChildProcess-<n>`, as Python's `Process-<n>`.
-    ///   - isDaemon: Python's `daemon`.
-    public init<Task: ParallelTask>(running task: Task, name: String? = nil, isDaemon: Bool = false)
-    where Task.Output == Output {
+    ///   - isDaemon: Python's `daemon`; `nil` takes the creating process's flag, as Python does.
+    ///   - printsErrors: Whether the child prints an error its task throws to its standard error.
+    public init<Task: ParallelTask>(
+        running task: Task,
+        name: String? = nil,
+        isDaemon: Bool? = nil,
+        printsErrors: Bool = true
+    ) where Task.Output == Output {
         self.name = name ?? ChildProcessNames.next()
-        self.isDaemon = isDaemon
+        self.isDaemon = isDaemon ?? WorkerContext.currentProcess.isDaemon
+        self.printsErrors = printsErrors
         startMethod = .spawn
         let typeName = _mangledTypeName(Task.self) ?? ""
         work = .task(typeName: typeName, checkedLocally: true, send: { try $0.send(task) })
-        decodeOutput = { try $0.receive(Output.self) }
+        readReport = { control, pid in try control.receive(TaskReport<Task.Output>.self).result(pid: pid) }
     }
 
     /// A child that runs `body` in a forked copy of this process (``StartMethod/fork``).
     ///
     /// - Important: Read the hazards of ``StartMethod/fork``: `body` must be synchronous and must not
     ///   wait on other threads, Dispatch or Swift concurrency.
-    public init(name: String? = nil, isDaemon: Bool = false, forking body: @escaping @Sendable () throws -> Output)
-    where Output: Codable {
+    public init(
+        name: String? = nil,
+        isDaemon: Bool? = nil,
+        printsErrors: Bool = true,
+        forking body: @escaping @Sendable () throws -> Output
+    ) where Output: Codable {
         self.name = name ?? ChildProcessNames.next()
-        self.isDaemon = isDaemon
+        self.isDaemon = isDaemon ?? WorkerContext.currentProcess.isDaemon
+        self.printsErrors = printsErrors
         startMethod = .fork
         work = .closure(body, encode: { sendReport(.success($0), over: $1) })
-        decodeOutput = { try $0.receive(Output.self) }
+        readReport = { control, pid in try control.receive(TaskReport<Output>.self).result(pid: pid) }
     }
 
     /// A child that runs `body`, which returns nothing, in a forked copy of this process.
-    public init(name: String? = nil, isDaemon: Bool = false, forking body: @escaping @Sendable () throws -> Void)
-    where Output == Void {
+    public init(
+        name: String? = nil,
+        isDaemon: Bool? = nil,
+        printsErrors: Bool = true,
+        forking body: @escaping @Sendable () throws -> Void
+    ) where Output == Void {
         self.name = name ?? ChildProcessNames.next()
-        self.isDaemon = isDaemon
+        self.isDaemon = isDaemon ?? WorkerContext.currentProcess.isDaemon
+        self.printsErrors = printsErrors
         startMethod = .fork
         work = .closure(body, encode: { _, control in sendReport(.success(NoOutput()), over: control) })
-        decodeOutput = { _ = try $0.receive(NoOutput.self) }
+        readReport = { control, pid in try control.receive(TaskReport<NoOutput>.self).result(pid: pid).map { _ in () } }
     }
 
     /// A spawned child told to run the type named `typeName` with `payload` as its encoding, without
     /// checking the name here: for tests of the child's own checks.
-    init<Payload: Encodable & Sendable>(uncheckedTypeName typeName: String, payload: Payload) where Output: Decodable {
+    init<Payload: Encodable & Sendable>(uncheckedTypeName typeName: String, payload: Payload) where Output: Codable {
         name = ChildProcessNames.next()
         isDaemon = false
+        printsErrors = true
         startMethod = .spawn
         work = .task(typeName: typeName, checkedLocally: false, send: { try $0.send(payload) })
-        decodeOutput = { try $0.receive(Output.self) }
+        readReport = { control, pid in try control.receive(TaskReport<Output>.self).result(pid: pid) }
     }
 
     deinit {
-        if case .running(let running) = state.withLock({ $0 }) {
-            if isDaemon { try? system_pidfd_send_signal(running.pidfd, SIGTERM) }
-            running.control.close()
-            ProcessLauncher.shared.abandon(pidfd: running.pidfd, lifeline: running.lifeline)
+        if case .running(let child, _, _) = state.withLock({ $0 }) {
+            if isDaemon { try? system_pidfd_send_signal(child.pidfd, SIGTERM) }
+            child.control.close()
+            EventLoop.forgetIfRunning(child.pidfd)
+            ProcessLauncher.shared.abandon(pidfd: child.pidfd, lifeline: child.lifeline)
         }
     }
 
@@ -134,7 +151,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
                     )
                 }
             }
-            state = .running(try launch())
+            state = .running(try launch(), outcome: nil, isReportPending: true)
         }
     }
 
@@ -147,92 +164,51 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     /// - Throws: ``ProcessError/Code-swift.struct/notStarted``; `.systemCallFailed`.
     @discardableResult
     public func join(timeout: Duration? = nil) throws -> ExitStatus? {
-        try joinLock.withLock { _ in
-            let running: Running
-            switch state.withLock({ $0 }) {
-            case .created: throw ProcessError(.notStarted, "join: \(name) was not started")
-            case .finished(_, let status): return status
-            case .running(let current): running = current
-            }
-            let deadline = Deadline(timeout: timeout)
-            var watchControl = true
-            while true {
-                var entries = [
-                    pollfd(fd: running.pidfd, events: Int16(POLLIN), revents: 0),
-                    pollfd(
-                        fd: watchControl ? running.control.descriptor?.rawValue ?? -1 : -1,
-                        events: Int16(POLLIN),
-                        revents: 0
-                    ),
-                ]
-                do throws(SystemCallError) {
-                    _ = try system_poll(&entries, 2, deadline.pollTimeout)
-                } catch  where error.errno == .interrupted {
-                    continue
-                } catch {
-                    throw ProcessError(error, pid: running.pid)
-                }
-                if entries[1].revents != 0 {
-                    watchControl = readReport(from: running.control)
-                }
-                if entries[0].revents != 0 {
-                    let status: ExitStatus?
-                    do throws(SystemCallError) {
-                        status = try system_waitid(pidfd: running.pidfd, noHang: true)
-                    } catch {
-                        throw ProcessError(error, pid: running.pid)
-                    }
-                    if let status {
-                        // A report sent before exiting is complete in the socket buffer by now.
-                        if watchControl, (try? running.control.poll()) == true {
-                            _ = readReport(from: running.control)
-                        }
-                        finish(running, status: status)
-                        return status
-                    }
-                }
-                if deadline.hasPassed { return nil }
-            }
-        }
+        try joinLock.withLock { _ in try waitStep(until: Deadline(timeout: timeout)) }
     }
 
     /// Waits for the child and returns what its work returned.
     ///
     /// - Throws: The error the work threw (the same type if it is `Codable`, else ``RemoteTaskError``);
     ///   ``ProcessError`` `.exitedWithoutResult` when the child crashed, was killed or exited early,
-    ///   `.unknownTaskType` or `.taskDecodingFailed` when it could not run the task.
+    ///   `.unknownTaskType`, `.taskDecodingFailed` or `.outputEncodingFailed` when it could not run
+    ///   the task or send its output.
     public func value() throws -> Output {
         let status = try join()!
-        if let result = outcome.withLock({ $0 }) { return try result.get() }
-        throw ProcessError(
-            .exitedWithoutResult,
-            "\(name) ended without delivering a result",
-            pid: pid,
-            exitStatus: status
-        )
+        return try finishedValue(status: status)
     }
 
     /// Sends `SIGTERM`: Python's `Process.terminate()`. Does nothing if the child has ended.
-    public func terminate() throws { try signal(SIGTERM) }
+    public func terminate() throws { try signal(.terminate) }
 
     /// Sends `SIGKILL`: Python's `Process.kill()`. Does nothing if the child has ended.
-    public func kill() throws { try signal(SIGKILL) }
+    public func kill() throws { try signal(.kill) }
 
     /// Sends `signal` to the child through its pidfd, immune to PID reuse.
-    public func signal(_ signal: Int32) throws {
+    public func signal(_ signal: ProcessSignal) throws {
         try state.withLock { state in
             switch state {
             case .created: throw ProcessError(.notStarted, "signal: \(name) was not started")
             case .finished: return
-            case .running(let running):
+            case .running(let child, _, _):
                 do throws(SystemCallError) {
-                    try system_pidfd_send_signal(running.pidfd, signal)
-                } catch  where error.errno == .noSuchProcess {
+                    try system_pidfd_send_signal(child.pidfd, signal.rawValue)
+                } catch where error.errno == .noSuchProcess {
                     return
                 } catch {
-                    throw ProcessError(error, pid: running.pid)
+                    throw ProcessError(error, pid: child.pid)
                 }
             }
+        }
+    }
+
+    /// Releases what the child object still holds: Python's `Process.close()`.
+    ///
+    /// Descriptors are already released when the child is joined; this checks that it was.
+    /// - Throws: ``ProcessError/Code-swift.struct/stillRunning`` if the child has not been joined.
+    public func close() throws {
+        if case .running(let child, _, _) = state.withLock({ $0 }) {
+            throw ProcessError(.stillRunning, "close: \(name) is still running; join it first", pid: child.pid)
         }
     }
 
@@ -243,8 +219,8 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         state.withLock { state in
             switch state {
             case .created: nil
-            case .running(let running): running.pid
-            case .finished(let pid, _): pid
+            case .running(let child, _, _): child.pid
+            case .finished(let pid, _, _): pid
             }
         }
     }
@@ -252,55 +228,124 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     /// Whether the child has started and not yet ended (Python's `is_alive()`).
     public var isAlive: Bool {
         state.withLock { state in
-            guard case .running(let running) = state else { return false }
-            var entry = pollfd(fd: running.pidfd, events: Int16(POLLIN), revents: 0)
-            return (try? system_poll(&entry, 1, 0)) == 0
+            guard case .running(let child, _, _) = state else { return false }
+            return (try? system_poll(child.pidfd, until: Deadline(timeout: .zero))) == 0
         }
     }
 
     /// How the child ended, once it has been joined (Python's `exitcode`).
     public var exitStatus: ExitStatus? {
         state.withLock { state in
-            if case .finished(_, let status) = state { return status }
+            if case .finished(_, let status, _) = state { return status }
+            return nil
+        }
+    }
+
+    /// A descriptor that becomes readable when the child ends (its pidfd): Python's `sentinel`.
+    /// `nil` before the start and after the join. Use it with ``Connection/wait(for:timeout:)``
+    /// or your own `poll`; do not close it.
+    public var sentinel: FileDescriptor? {
+        state.withLock { state in
+            if case .running(let child, _, _) = state { return FileDescriptor(rawValue: child.pidfd) }
             return nil
         }
     }
 
     // MARK: - Internals
 
-    /// Reads the child's report if one is complete. Returns whether to keep watching the connection.
-    private func readReport(from control: Connection) -> Bool {
-        let result: Result<Output, any Error>
-        do {
-            switch try control.receive(ChildReport.self) {
-            case .output:
-                result = .success(try decodeOutput(control))
-            case .thrown(let typeName, let description, let mangled, let payload):
-                result = .failure(
-                    ChildReport.reconstruct(
-                        typeName: typeName,
-                        description: description,
-                        mangledTypeName: mangled,
-                        payload: payload
-                    )
-                )
-            case .setupFailed(let code, let message):
-                result = .failure(ProcessError(ProcessError.Code(storage: code), message, pid: pid))
+    /// One wait: polls the pidfd (and the control socket while the report is pending) until
+    /// `deadline`, reads the report if it came, reaps the child if it ended. Returns the exit status
+    /// once the child has ended, `nil` if the deadline passed first. Called under `joinLock`.
+    private func waitStep(until deadline: Deadline) throws -> ExitStatus? {
+        while true {
+            let child: LaunchedChild
+            let isReportPending: Bool
+            switch state.withLock({ $0 }) {
+            case .created: throw ProcessError(.notStarted, "join: \(name) was not started")
+            case .finished(_, let status, _): return status
+            case .running(let current, _, let pending): (child, isReportPending) = (current, pending)
             }
-        } catch let error as ConnectionError where error.code == .endOfStream {
-            return false
-        } catch {
-            result = .failure(error)
+            var entries = [
+                pollfd(fd: child.pidfd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: isReportPending ? child.control.descriptor?.rawValue ?? -1 : -1, events: Int16(POLLIN), revents: 0),
+            ]
+            do throws(SystemCallError) {
+                _ = try entries.withUnsafeMutableBufferPointer { (buffer) throws(SystemCallError) -> Int in
+                    try system_poll(buffer, until: deadline)
+                }
+            } catch {
+                throw ProcessError(error, pid: child.pid)
+            }
+            if entries[1].revents != 0 { receiveReport(from: child) }
+            if entries[0].revents != 0 {
+                let status: ExitStatus?
+                do throws(SystemCallError) {
+                    status = try system_waitid(pidfd: child.pidfd, noHang: true)
+                } catch {
+                    throw ProcessError(error, pid: child.pid)
+                }
+                if let status {
+                    // A report sent before exiting is complete in the socket buffer by now.
+                    if case .running(_, _, true) = state.withLock({ $0 }), (try? child.control.poll()) == true {
+                        receiveReport(from: child)
+                    }
+                    finish(child, status: status)
+                    return status
+                }
+            }
+            if entries[0].revents == 0 && entries[1].revents == 0 && deadline.hasPassed { return nil }
         }
-        outcome.withLock { $0 = result }
-        return false
     }
 
-    private func finish(_ running: Running, status: ExitStatus) {
-        state.withLock { $0 = .finished(pid: running.pid, status: status) }
-        running.control.close()
-        ProcessLauncher.shared.unregister(pid: running.pid, lifeline: running.lifeline)
-        system_close(running.pidfd)
+    /// What an async waiter watches: the pidfd, and the control socket while the report is pending.
+    func waitInterests() -> [EventLoop.Interest] {
+        guard case .running(let child, _, let isReportPending) = state.withLock({ $0 }) else { return [] }
+        var interests = [EventLoop.Interest(fd: child.pidfd, readiness: .readable)]
+        if isReportPending, let fd = child.control.descriptor?.rawValue {
+            interests.append(EventLoop.Interest(fd: fd, readiness: .readable))
+        }
+        return interests
+    }
+
+    /// ``join(timeout:)`` with no wait, for the async overloads.
+    func joinWithoutWaiting() throws -> ExitStatus? {
+        try joinLock.withLock { _ in try waitStep(until: Deadline(timeout: .zero)) }
+    }
+
+    func finishedValue(status: ExitStatus) throws -> Output {
+        if case .finished(_, _, let outcome?) = state.withLock({ $0 }) { return try outcome.get() }
+        throw ProcessError(
+            .exitedWithoutResult,
+            "\(name) ended without delivering a result",
+            pid: pid,
+            exitStatus: status
+        )
+    }
+
+    /// Reads the child's report, which is one frame holding the output or the error.
+    private func receiveReport(from child: LaunchedChild) {
+        let outcome: Result<Output, any Error>?
+        do {
+            outcome = try readReport(child.control, child.pid)
+        } catch let error as ConnectionError where error.code == .endOfStream {
+            outcome = nil
+        } catch {
+            outcome = .failure(error)
+        }
+        state.withLock { state in
+            if case .running(let child, _, _) = state { state = .running(child, outcome: outcome, isReportPending: false) }
+        }
+    }
+
+    private func finish(_ child: LaunchedChild, status: ExitStatus) {
+        state.withLock { state in
+            guard case .running(_, let outcome, _) = state else { return }
+            state = .finished(pid: child.pid, status: status, outcome: outcome)
+        }
+        child.control.close()
+        ProcessLauncher.shared.unregister(pid: child.pid, lifeline: child.lifeline)
+        EventLoop.forgetIfRunning(child.pidfd)
+        system_close(child.pidfd)
     }
 }
 

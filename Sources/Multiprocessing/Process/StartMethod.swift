@@ -1,5 +1,5 @@
 /// How a ``ChildProcess`` is started: Python's `multiprocessing.get_context(method)`.
-public enum StartMethod: String, Hashable, Sendable, CaseIterable {
+public enum StartMethod: String, Hashable, Sendable, CaseIterable, Codable {
     /// Re-executes the current binary, which enters worker mode before the program's `main` runs
     /// and runs a ``ParallelTask`` sent to it. Safe whatever threads the parent runs. The default.
     case spawn

@@ -5,6 +5,7 @@
 #define MPSHIM_H
 
 #include <stddef.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -66,6 +67,44 @@ int mpshim_start_lifeline_watcher(int lifeline_fd);
 
 /// prctl(PR_SET_NAME): names the calling thread (the kernel keeps 15 bytes). Variadic in C.
 void mpshim_set_thread_name(const char *name);
+
+// MARK: - epoll (struct epoll_event is packed on x86_64; a plain struct crosses the boundary instead)
+
+/// One readiness event: the epoll_event fields, unpacked.
+typedef struct {
+    uint32_t events;
+    uint64_t data;
+} mpshim_epoll_event;
+
+extern const uint32_t mpshim_EPOLLIN;
+extern const uint32_t mpshim_EPOLLOUT;
+extern const uint32_t mpshim_EPOLLERR;
+extern const uint32_t mpshim_EPOLLHUP;
+extern const uint32_t mpshim_EPOLLRDHUP;
+extern const uint32_t mpshim_EPOLLONESHOT;
+extern const int mpshim_EPOLL_CTL_ADD;
+extern const int mpshim_EPOLL_CTL_MOD;
+extern const int mpshim_EPOLL_CTL_DEL;
+
+/// epoll_create1(EPOLL_CLOEXEC). Returns -1/errno.
+int mpshim_epoll_create(void);
+/// epoll_ctl with the event built from `events` and `data`. Returns -1/errno.
+int mpshim_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+/// epoll_wait into unpacked events. Returns the count or -1/errno (EINTR included: the caller loops).
+int mpshim_epoll_wait(int epfd, mpshim_epoll_event *events, int capacity, int timeout_ms);
+
+// MARK: - Descriptors a spawned child must not inherit
+
+/// posix_spawn_file_actions_addclosefrom_np(actions, lowest) (glibc >= 2.34), looked up weakly so
+/// the library still loads on an older glibc. Returns 0, or ENOSYS when glibc lacks it (the worker
+/// then closes them itself with close_range), or the function's error.
+int mpshim_spawn_file_actions_addclosefrom(void *actions, int lowest);
+/// close_range(lowest, ~0U, 0) (Linux >= 5.9), with a loop over /proc/self/fd as the fallback.
+/// Returns 0 or -1/errno.
+int mpshim_close_descriptors_from(int lowest);
+
+/// The number of CPUs in this process's affinity mask (sched_getaffinity + CPU_COUNT, a macro), or -1.
+int mpshim_affinity_cpu_count(void);
 
 /// Blocks every signal in the calling thread (pthread_sigmask is fine from Swift, but sigset_t
 /// manipulation macros are not all importable).

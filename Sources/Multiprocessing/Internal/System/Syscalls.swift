@@ -1,6 +1,7 @@
 // The one place that makes system calls. Each `system_<name>` reads `errno` at once, retries `EINTR`
 // where the call may be retried, and throws a `SystemCallError` naming the call. Kept `@inline(never)`
 // (as swift-nio does) so no ARC traffic between the call and the read of `errno` can change it.
+// With `ENABLE_MOCKING` (debug builds) each call first asks the thread's `MockingDriver`.
 
 import SystemPackage
 import _CMultiprocessingShims
@@ -16,6 +17,12 @@ func valueOrErrno<Value: FixedWidthInteger>(
     _ body: () -> Value
 ) throws(SystemCallError) -> Value {
     while true {
+        #if ENABLE_MOCKING
+        if let driver = MockingDriver.current, let forced = driver.record(call()) {
+            if retryOnInterrupt && forced == .interrupted { continue }
+            throw SystemCallError(call: call(), errno: forced)
+        }
+        #endif
         let result = body()
         if result != -1 { return result }
         let error = Errno(rawValue: errno)
@@ -23,6 +30,18 @@ func valueOrErrno<Value: FixedWidthInteger>(
         throw SystemCallError(call: call(), errno: error)
     }
 }
+
+/// The length a call may transfer: all of it, or less when a test's mocking driver says so.
+@inline(__always)
+private func mockedLength(_ call: String, _ count: Int) -> Int {
+    #if ENABLE_MOCKING
+    return MockingDriver.current?.limit(call, count) ?? count
+    #else
+    return count
+    #endif
+}
+
+// MARK: - Descriptors
 
 /// `close(2)`. Never retried on `EINTR`: Linux has released the descriptor by then. `EBADF` means
 /// a double close in our own bookkeeping, which is a bug: trap.
@@ -56,24 +75,112 @@ func system_duplicate(_ fd: CInt, atLeast minimum: CInt) throws(SystemCallError)
     try valueOrErrno("fcntl(\(fd), F_DUPFD_CLOEXEC)") { fcntl(fd, F_DUPFD_CLOEXEC, minimum) }
 }
 
+/// `fcntl(F_SETFD, FD_CLOEXEC)`.
 @inline(never)
-func system_sendmsg(_ fd: CInt, _ message: UnsafePointer<msghdr>) throws(SystemCallError) -> Int {
-    try valueOrErrno("sendmsg(\(fd))") { sendmsg(fd, message, CInt(MSG_NOSIGNAL)) }
+func system_set_close_on_exec(_ fd: CInt) throws(SystemCallError) {
+    _ = try valueOrErrno("fcntl(\(fd), F_SETFD)") { fcntl(fd, F_SETFD, FD_CLOEXEC) }
+}
+
+/// `fcntl(F_GETFD)`: the descriptor flags, or `EBADF` for a descriptor that is not open.
+@inline(never)
+func system_descriptor_flags(_ fd: CInt) throws(SystemCallError) -> CInt {
+    try valueOrErrno("fcntl(\(fd), F_GETFD)") { fcntl(fd, F_GETFD) }
+}
+
+/// `shutdown(2)`: `SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`.
+@inline(never)
+func system_shutdown(_ fd: CInt, _ how: CInt) throws(SystemCallError) {
+    _ = try valueOrErrno("shutdown(\(fd), \(how))", retryOnInterrupt: false) { shutdown(fd, how) }
 }
 
 @inline(never)
-func system_send(_ fd: CInt, _ buffer: UnsafeRawBufferPointer) throws(SystemCallError) -> Int {
-    try valueOrErrno("send(\(fd))") { send(fd, buffer.baseAddress, buffer.count, CInt(MSG_NOSIGNAL)) }
+func system_eventfd() throws(SystemCallError) -> CInt {
+    try valueOrErrno("eventfd(EFD_CLOEXEC)", retryOnInterrupt: false) { mpshim_eventfd_cloexec() }
 }
 
+// MARK: - Reading and writing
+
+/// `send(2)` with `MSG_NOSIGNAL` (and `MSG_DONTWAIT` when `nonBlocking`).
 @inline(never)
-func system_recvmsg(_ fd: CInt, _ message: UnsafeMutablePointer<msghdr>) throws(SystemCallError) -> Int {
-    try valueOrErrno("recvmsg(\(fd))") { recvmsg(fd, message, CInt(MSG_CMSG_CLOEXEC)) }
+func system_send(_ fd: CInt, _ buffer: UnsafeRawBufferPointer, nonBlocking: Bool = false) throws(SystemCallError)
+    -> Int
+{
+    let flags = CInt(MSG_NOSIGNAL) | (nonBlocking ? CInt(MSG_DONTWAIT) : 0)
+    let count = mockedLength("send", buffer.count)
+    return try valueOrErrno("send(\(fd))") { send(fd, buffer.baseAddress, count, flags) }
 }
 
+/// `sendmsg(2)` of `bytes` with `descriptors` attached as `SCM_RIGHTS`; the only place a `msghdr`
+/// for sending is built. Returns the bytes sent (the descriptors travel with the first of them).
 @inline(never)
-func system_recv(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
-    try valueOrErrno("recv(\(fd))") { recv(fd, buffer.baseAddress, buffer.count, 0) }
+func system_sendmsg(_ fd: CInt, _ bytes: UnsafeRawBufferPointer, descriptors: [CInt]) throws(SystemCallError) -> Int {
+    let controlCount = mpshim_cmsg_space_for_fds(descriptors.count)
+    let control = UnsafeMutableRawPointer.allocate(byteCount: controlCount, alignment: 16)
+    defer { control.deallocate() }
+    control.initializeMemory(as: UInt8.self, repeating: 0, count: controlCount)
+    let vector = UnsafeMutablePointer<iovec>.allocate(capacity: 1)
+    defer { vector.deallocate() }
+    vector.initialize(
+        to: iovec(
+            iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress),
+            iov_len: mockedLength("sendmsg", bytes.count)
+        )
+    )
+    var message = msghdr()
+    message.msg_iov = vector
+    message.msg_iovlen = 1
+    message.msg_control = control
+    message.msg_controllen = controlCount
+    descriptors.withUnsafeBufferPointer { mpshim_cmsg_put_fds(&message, $0.baseAddress!, descriptors.count) }
+    return try valueOrErrno("sendmsg(\(fd))") { sendmsg(fd, &message, CInt(MSG_NOSIGNAL)) }
+}
+
+/// What one `recvmsg` delivered.
+struct ReceivedMessage {
+    /// Bytes read; 0 at end of stream.
+    var byteCount: Int
+    /// Descriptors that arrived (`SCM_RIGHTS`), already close-on-exec.
+    var descriptors: [CInt]
+    /// Whether the kernel dropped descriptors for lack of control-buffer room (`MSG_CTRUNC`).
+    var descriptorsTruncated: Bool
+}
+
+/// `recvmsg(2)` into `buffer` with room for `maximumDescriptors`; the only place a `msghdr` for
+/// receiving is built. With `nonBlocking`, `nil` means nothing was there (`EAGAIN`, a value).
+@inline(never)
+func system_recvmsg(
+    _ fd: CInt,
+    into buffer: UnsafeMutableRawBufferPointer,
+    control: UnsafeMutableRawBufferPointer,
+    maximumDescriptors: Int,
+    nonBlocking: Bool = false
+) throws(SystemCallError) -> ReceivedMessage? {
+    let vector = UnsafeMutablePointer<iovec>.allocate(capacity: 1)
+    defer { vector.deallocate() }
+    vector.initialize(to: iovec(iov_base: buffer.baseAddress, iov_len: mockedLength("recvmsg", buffer.count)))
+    let flags = CInt(MSG_CMSG_CLOEXEC) | (nonBlocking ? CInt(MSG_DONTWAIT) : 0)
+    var message = msghdr()
+    message.msg_iov = vector
+    message.msg_iovlen = 1
+    message.msg_control = control.baseAddress
+    message.msg_controllen = control.count
+    let received: Int
+    do {
+        received = try valueOrErrno("recvmsg(\(fd))") { recvmsg(fd, &message, flags) }
+    } catch where nonBlocking && error.wouldBlock {
+        return nil
+    }
+    var descriptors: [CInt] = []
+    if message.msg_controllen > 0 {
+        var fds = [CInt](repeating: -1, count: maximumDescriptors)
+        let count = mpshim_cmsg_take_fds(&message, &fds, fds.count)
+        descriptors = Array(fds.prefix(count))
+    }
+    return ReceivedMessage(
+        byteCount: received,
+        descriptors: descriptors,
+        descriptorsTruncated: message.msg_flags & CInt(MSG_CTRUNC) != 0
+    )
 }
 
 @inline(never)
@@ -81,21 +188,42 @@ func system_write(_ fd: CInt, _ buffer: UnsafeRawBufferPointer) throws(SystemCal
     try valueOrErrno("write(\(fd))") { write(fd, buffer.baseAddress, buffer.count) }
 }
 
-/// `poll(2)`; `timeoutMilliseconds < 0` waits forever. `EINTR` is not retried here: the caller
-/// recomputes the time left against its deadline and polls again.
 @inline(never)
-func system_poll(
-    _ fds: UnsafeMutablePointer<pollfd>,
-    _ count: Int,
-    _ timeoutMilliseconds: CInt
-)
-    throws(SystemCallError) -> Int
-{
-    let result = try valueOrErrno("poll", retryOnInterrupt: false) {
-        poll(fds, nfds_t(count), timeoutMilliseconds)
-    }
-    return Int(result)
+func system_read(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
+    try valueOrErrno("read(\(fd))") { read(fd, buffer.baseAddress, buffer.count) }
 }
+
+// MARK: - Waiting
+
+/// `poll(2)` until `deadline`: `EINTR` polls again with the time that is left, so a signal never
+/// shortens or lengthens the wait. Returns the number of ready entries (0 when the deadline passed).
+@inline(never)
+func system_poll(_ entries: UnsafeMutableBufferPointer<pollfd>, until deadline: Deadline) throws(SystemCallError)
+    -> Int
+{
+    while true {
+        do {
+            return Int(
+                try valueOrErrno("poll", retryOnInterrupt: false) {
+                    poll(entries.baseAddress, nfds_t(entries.count), deadline.pollTimeout)
+                }
+            )
+        } catch where error.errno == .interrupted {
+            continue
+        }
+    }
+}
+
+/// Polls one descriptor for `events` until `deadline`; returns its `revents` (0 on timeout).
+func system_poll(_ fd: CInt, events: CInt = CInt(POLLIN), until deadline: Deadline) throws(SystemCallError) -> Int16 {
+    var entry = pollfd(fd: fd, events: Int16(events), revents: 0)
+    _ = try withUnsafeMutablePointer(to: &entry) { (pointer) throws(SystemCallError) -> Int in
+        try system_poll(UnsafeMutableBufferPointer(start: pointer, count: 1), until: deadline)
+    }
+    return entry.revents
+}
+
+// MARK: - Processes
 
 @inline(never)
 func system_pidfd_open(_ pid: pid_t) throws(SystemCallError) -> CInt {
@@ -122,6 +250,13 @@ func system_waitid(pidfd: CInt, noHang: Bool) throws(SystemCallError) -> ExitSta
     return code == mpshim_CLD_EXITED ? .exited(status) : .signaled(status)
 }
 
+/// `waitpid(pid, 0)`: reaps a child that has no pidfd (one whose `pidfd_open` failed).
+@inline(never)
+func system_waitpid(_ pid: pid_t) throws(SystemCallError) {
+    var status: CInt = 0
+    _ = try valueOrErrno("waitpid(\(pid))") { waitpid(pid, &status, 0) }
+}
+
 @inline(never)
 func system_kill(_ pid: pid_t, _ signal: CInt) throws(SystemCallError) {
     _ = try valueOrErrno("kill(\(pid), \(signal))", retryOnInterrupt: false) { kill(pid, signal) }
@@ -134,10 +269,13 @@ func system_set_parent_death_signal(_ signal: CInt) throws(SystemCallError) {
     }
 }
 
+/// `getppid(2)`, which cannot fail.
 @inline(never)
-func system_eventfd() throws(SystemCallError) -> CInt {
-    try valueOrErrno("eventfd(EFD_CLOEXEC)", retryOnInterrupt: false) { mpshim_eventfd_cloexec() }
-}
+func system_getppid() -> pid_t { getppid() }
+
+/// `getpid(2)`, which cannot fail.
+@inline(never)
+func system_getpid() -> pid_t { getpid() }
 
 @inline(never)
 func system_fork() throws(SystemCallError) -> pid_t {
@@ -153,10 +291,37 @@ func system_posix_spawn(
     _ argv: UnsafePointer<UnsafeMutablePointer<CChar>?>,
     _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>
 ) throws(SystemCallError) -> pid_t {
+    #if ENABLE_MOCKING
+    if let forced = MockingDriver.current?.record("posix_spawn") {
+        throw SystemCallError(call: "posix_spawn(\(String(cString: path)))", errno: forced)
+    }
+    #endif
     var pid: pid_t = 0
     let result = posix_spawn(&pid, path, actions, attributes, argv, envp)
     if result != 0 {
         throw SystemCallError(call: "posix_spawn(\(String(cString: path)))", errno: Errno(rawValue: result))
     }
     return pid
+}
+
+/// `unsetenv(3)`: not a system call, but it edits process state, so it is made here too.
+@inline(never)
+func system_unsetenv(_ name: String) throws(SystemCallError) {
+    _ = try valueOrErrno("unsetenv(\(name))", retryOnInterrupt: false) { unsetenv(name) }
+}
+
+/// Reads a small file whole (a `/proc` or `/sys` entry): `open`, `read` until EOF, `close`.
+@inline(never)
+func system_read_small_file(_ path: String, limit: Int = 4096) throws(SystemCallError) -> [UInt8] {
+    let fd = try valueOrErrno("open(\(path))") { open(path, O_RDONLY | O_CLOEXEC) }
+    defer { system_close(fd) }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: limit, alignment: 1)
+    defer { buffer.deallocate() }
+    var count = 0
+    while count < limit {
+        let read = try system_read(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[count...]))
+        if read == 0 { break }
+        count += read
+    }
+    return [UInt8](copying: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
 }

@@ -9,4 +9,7 @@ struct SystemCallError: Error, CustomStringConvertible {
     let errno: Errno
 
     var description: String { "\(call): \(errno)" }
+
+    /// Whether the call would have blocked on a non-blocking descriptor (`EAGAIN`/`EWOULDBLOCK`).
+    var wouldBlock: Bool { errno == .resourceTemporarilyUnavailable || errno == .wouldBlock }
 }

@@ -23,6 +23,7 @@ final class ProcessLauncher: @unchecked Sendable {
     private struct Entry {
         var pidfd: CInt
         var isDaemon: Bool
+        var name: String
     }
 
     private let wakeFd: CInt
@@ -50,8 +51,17 @@ final class ProcessLauncher: @unchecked Sendable {
     /// Runs `body` on the launcher thread and returns its result.
     func perform<Result>(_ body: @escaping () throws -> Result) throws -> Result {
         let outcome = LauncherOutcome(body: body)
+        #if ENABLE_MOCKING
+        // A test's mocking driver follows the work to this thread.
+        let driver = MockingDriver.current
+        #endif
         requests.withLock { queue in
             queue.append {
+                #if ENABLE_MOCKING
+                let previous = MockingDriver.current
+                MockingDriver.current = driver
+                defer { MockingDriver.current = previous }
+                #endif
                 outcome.result = Swift.Result { try outcome.body() }
                 outcome.done.set()
             }
@@ -61,8 +71,8 @@ final class ProcessLauncher: @unchecked Sendable {
         return try outcome.result!.get()
     }
 
-    func register(pid: pid_t, pidfd: CInt, lifeline: CInt, isDaemon: Bool) {
-        active.withLock { $0[pid] = Entry(pidfd: pidfd, isDaemon: isDaemon) }
+    func register(pid: pid_t, pidfd: CInt, lifeline: CInt, isDaemon: Bool, name: String) {
+        active.withLock { $0[pid] = Entry(pidfd: pidfd, isDaemon: isDaemon, name: name) }
         lifelines.withLock { _ = $0.insert(lifeline) }
     }
 
@@ -80,6 +90,16 @@ final class ProcessLauncher: @unchecked Sendable {
         wake()
     }
 
+    /// The children started here that are still running (``WorkerContext/activeChildren()``).
+    func activeChildren() -> [ProcessIdentity] {
+        let entries = active.withLock { $0 }
+        return entries.compactMap { pid, entry in
+            guard (try? system_poll(entry.pidfd, until: Deadline(timeout: .zero))) == 0 else { return nil }
+            return ProcessIdentity(name: entry.name, pid: pid, isDaemon: entry.isDaemon, startMethod: nil)
+        }
+        .sorted { $0.pid < $1.pid }
+    }
+
     /// The descriptors a forked child must close: every lifeline write end this process holds.
     func descriptorsForForkedChildToClose() -> [CInt] {
         lifelines.withLock { Array($0) }
@@ -95,12 +115,10 @@ final class ProcessLauncher: @unchecked Sendable {
             let waiting = abandoned.withLock { $0 }
             var entries = [pollfd(fd: wakeFd, events: Int16(POLLIN), revents: 0)]
             entries += waiting.map { pollfd(fd: $0.pidfd, events: Int16(POLLIN), revents: 0) }
-            _ = try? system_poll(&entries, entries.count, -1)
+            _ = entries.withUnsafeMutableBufferPointer { try? system_poll($0, until: .never) }
             if entries[0].revents != 0 {
                 var counter: UInt64 = 0
-                _ = withUnsafeMutableBytes(of: &counter) { buffer in
-                    try? valueOrErrno("read(eventfd)") { read(wakeFd, buffer.baseAddress, 8) }
-                }
+                _ = withUnsafeMutableBytes(of: &counter) { try? system_read(wakeFd, $0) }
                 let work = requests.withLock { queue in
                     defer { queue.removeAll() }
                     return queue
@@ -143,20 +161,4 @@ private final class LauncherOutcome<Result>: @unchecked Sendable {
     let body: () throws -> Result
     let done = OneShotEvent()
     init(body: @escaping () throws -> Result) { self.body = body }
-}
-
-/// The bounded way to end a child: `SIGTERM`, a grace period, then `SIGKILL`, then reap.
-enum Teardown {
-    /// Ends the child behind `pidfd` and reaps it. Returns how it ended, or `nil` if someone else reaped it.
-    @discardableResult
-    static func terminate(pidfd: CInt, grace: Duration) -> ExitStatus? {
-        try? system_pidfd_send_signal(pidfd, SIGTERM)
-        var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-        let deadline = Deadline(timeout: grace)
-        while entry.revents == 0 && !deadline.hasPassed {
-            _ = try? system_poll(&entry, 1, deadline.pollTimeout)
-        }
-        if entry.revents == 0 { try? system_pidfd_send_signal(pidfd, SIGKILL) }
-        return try? system_waitid(pidfd: pidfd, noHang: false)
-    }
 }

@@ -1,0 +1,51 @@
+// Linux-only calls: epoll, pidfds, eventfd, prctl, close_range. A macOS port replaces this file
+// (kqueue for epoll and pidfds).
+
+import SystemPackage
+import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@inline(never)
+func system_epoll_create() throws(SystemCallError) -> CInt {
+    try valueOrErrno("epoll_create1(EPOLL_CLOEXEC)", retryOnInterrupt: false) { mpshim_epoll_create() }
+}
+
+@inline(never)
+func system_epoll_ctl(_ epfd: CInt, _ operation: CInt, _ fd: CInt, events: UInt32, data: UInt64)
+    throws(SystemCallError)
+{
+    _ = try valueOrErrno("epoll_ctl(\(operation), \(fd))", retryOnInterrupt: false) {
+        mpshim_epoll_ctl(epfd, operation, fd, events, data)
+    }
+}
+
+/// `epoll_wait(2)`. `EINTR` returns 0 events rather than throwing: the loop recomputes its timeout.
+@inline(never)
+func system_epoll_wait(
+    _ epfd: CInt,
+    _ events: UnsafeMutablePointer<mpshim_epoll_event>,
+    _ capacity: CInt,
+    _ timeoutMilliseconds: CInt
+) throws(SystemCallError) -> Int {
+    let result = mpshim_epoll_wait(epfd, events, capacity, timeoutMilliseconds)
+    if result >= 0 { return Int(result) }
+    let error = Errno(rawValue: errno)
+    if error == .interrupted { return 0 }
+    throw SystemCallError(call: "epoll_wait", errno: error)
+}
+
+/// Closes every descriptor numbered `lowest` or above (`close_range`, or a `/proc/self/fd` walk).
+@inline(never)
+func system_close_descriptors(from lowest: CInt) throws(SystemCallError) {
+    _ = try valueOrErrno("close_range(\(lowest))", retryOnInterrupt: false) { mpshim_close_descriptors_from(lowest) }
+}
+
+/// The number of CPUs this process may run on (`sched_getaffinity`), or `nil` if it cannot be read.
+@inline(never)
+func system_affinity_cpu_count() -> Int? {
+    let count = mpshim_affinity_cpu_count()
+    return count > 0 ? Int(count) : nil
+}

@@ -1,0 +1,150 @@
+import SystemPackage
+import _CMultiprocessingShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child the launcher started: what its owner needs to talk to it, wait for it and end it.
+struct LaunchedChild {
+    var pid: pid_t
+    var pidfd: CInt
+    /// The write end of the child's lifeline; only this process holds it.
+    var lifeline: CInt
+    /// The parent's end of the control socket.
+    var control: Connection
+}
+
+extension ProcessLauncher {
+    /// Spawns a worker (``WorkerProtocol``): re-executes this binary (`/proc/self/exe`) with the
+    /// control socket at fd 3, the lifeline at fd 4 and nothing else above 2, registers it, and
+    /// sends it `configuration`. On any failure nothing is left behind: no descriptor, no process.
+    func spawnWorker(_ configuration: WorkerConfiguration) throws -> LaunchedChild {
+        let sockets: (parent: CInt, child: CInt)
+        let lifeline: (readEnd: CInt, writeEnd: CInt)
+        do throws(SystemCallError) {
+            let pair = try system_socketpair()
+            sockets = (pair.0, pair.1)
+            do { lifeline = try system_pipe() } catch {
+                system_close(sockets.parent)
+                system_close(sockets.child)
+                throw error
+            }
+        } catch {
+            throw ProcessError(error)
+        }
+        let pid: pid_t
+        do {
+            pid = try spawn(name: configuration.processName, control: sockets.child, lifeline: lifeline.readEnd)
+        } catch {
+            for fd in [sockets.parent, sockets.child, lifeline.readEnd, lifeline.writeEnd] { system_close(fd) }
+            throw error
+        }
+        system_close(sockets.child)
+        system_close(lifeline.readEnd)
+        let child = try adopt(pid: pid, lifeline: lifeline.writeEnd, control: sockets.parent, isDaemon: configuration.isDaemon, name: configuration.processName)
+        do {
+            try child.control.send(configuration)
+        } catch {
+            abort(child)
+            throw error
+        }
+        return child
+    }
+
+    /// Opens the pidfd of a child just started and registers it. Kills and reaps it if that fails.
+    func adopt(pid: pid_t, lifeline: CInt, control: CInt, isDaemon: Bool, name: String) throws -> LaunchedChild {
+        let connection = Connection(
+            adopting: control,
+            readable: true,
+            writable: true,
+            maximumFrameSize: Connection.defaultMaximumFrameSize
+        )
+        let pidfd: CInt
+        do throws(SystemCallError) { pidfd = try system_pidfd_open(pid) } catch {
+            try? system_kill(pid, SIGKILL)
+            try? system_waitpid(pid)
+            system_close(lifeline)
+            connection.close()
+            throw ProcessError(error, pid: pid)
+        }
+        register(pid: pid, pidfd: pidfd, lifeline: lifeline, isDaemon: isDaemon, name: name)
+        return LaunchedChild(pid: pid, pidfd: pidfd, lifeline: lifeline, control: connection)
+    }
+
+    /// Ends a child that will not run (its task could not be sent): kill, reap, release everything.
+    func abort(_ child: LaunchedChild) {
+        Teardown.terminate(pidfd: child.pidfd, grace: .zero)
+        child.control.close()
+        unregister(pid: child.pid, lifeline: child.lifeline)
+        system_close(child.pidfd)
+    }
+
+    private func spawn(name: String, control: CInt, lifeline: CInt) throws -> pid_t {
+        // dup2 into 3 and 4 must not clobber a source that happens to be 3 or 4: move sources up first.
+        let sourceControl: CInt
+        let sourceLifeline: CInt
+        do throws(SystemCallError) {
+            sourceControl = try system_duplicate(control, atLeast: 10)
+            do { sourceLifeline = try system_duplicate(lifeline, atLeast: 10) } catch {
+                system_close(sourceControl)
+                throw error
+            }
+        } catch {
+            throw ProcessError(error)
+        }
+        defer {
+            system_close(sourceControl)
+            system_close(sourceLifeline)
+        }
+        // Output the parent buffered must come out before anything the child prints.
+        fflush(nil)
+        var environment: [UnsafeMutablePointer<CChar>?] = []
+        var index = 0
+        while let entry = environ[index] {
+            index += 1
+            if String(cString: entry).hasPrefix(WorkerProtocol.tokenName + "=") { continue }
+            environment.append(strdup(entry))
+        }
+        let tokenIndex = environment.count
+        environment.append(nil)
+        environment.append(nil)
+        var arguments: [UnsafeMutablePointer<CChar>?] = [strdup(CommandLine.unsafeArgv[0] ?? strdup("worker")), nil]
+        defer {
+            for pointer in environment { free(pointer) }
+            for pointer in arguments { free(pointer) }
+        }
+        let parentPid = system_getpid()
+        return try perform {
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_adddup2(&actions, sourceControl, WorkerProtocol.controlDescriptor)
+            posix_spawn_file_actions_adddup2(&actions, sourceLifeline, WorkerProtocol.lifelineDescriptor)
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            // Descriptors the program left inheritable (a shell's, a library's) must not reach the worker.
+            let closes = mpshim_spawn_file_actions_addclosefrom(&actions, WorkerProtocol.firstUnlistedDescriptor) == 0
+            environment[tokenIndex] = strdup(
+                WorkerProtocol.token(parentPid: parentPid, closedInheritedDescriptors: closes)
+            )
+
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var noSignals = sigset_t()
+            sigemptyset(&noSignals)
+            posix_spawnattr_setsigmask(&attributes, &noSignals)
+            var defaults = sigset_t()
+            sigfillset(&defaults)
+            sigdelset(&defaults, SIGKILL)
+            sigdelset(&defaults, SIGSTOP)
+            posix_spawnattr_setsigdefault(&attributes, &defaults)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+            do throws(SystemCallError) {
+                return try system_posix_spawn("/proc/self/exe", &actions, &attributes, &arguments, &environment)
+            } catch {
+                throw ProcessError(.startFailed, "spawning \(name): \(error.call)", underlyingError: error.errno)
+            }
+        }
+    }
+}
