@@ -172,7 +172,7 @@ struct FrameReader {
         }
         guard end == storage.count else { return }
         // Copy only the buffered bytes into the new storage (one memcpy, not an element loop).
-        let capacity = max(min(frameLength, max(storage.count * 2, Self.initialCapacity)), end + 1)
+        let capacity = max(min(frameLength, storage.count * 2), Self.initialCapacity, end + 1)
         let end = end
         let grown = [UInt8](unsafeUninitializedCapacity: capacity) { target, initialized in
             let raw = UnsafeMutableRawBufferPointer(target)

@@ -42,7 +42,10 @@ extension ChildProcess {
 
     /// Forks on the launcher thread. The child runs `body`, reports, waits for its non-daemon
     /// threads and exits with `_exit`.
-    private func forkChild(body: @escaping () throws -> Output, encode: @escaping (Output, Connection) -> Int32) throws
+    private func forkChild(
+        body: @escaping () throws -> Output,
+        encode: @escaping (Output, Connection) -> Int32
+    ) throws
         -> LaunchedChild
     {
         let sockets: (parent: CInt, child: CInt)
@@ -76,7 +79,11 @@ extension ChildProcess {
                 fflush(nil)
                 let pid: pid_t
                 do throws(SystemCallError) { pid = try system_fork() } catch {
-                    throw ProcessError(.startFailed, "forking \(configuration.processName): \(error.call)", underlyingError: error.errno)
+                    throw ProcessError(
+                        .startFailed,
+                        "forking \(configuration.processName): \(error.call)",
+                        underlyingError: error.errno
+                    )
                 }
                 if pid == 0 {
                     closing.withUnsafeBufferPointer {
@@ -88,7 +95,11 @@ extension ChildProcess {
                         code = encode(try body(), childControl)
                     } catch {
                         if configuration.printsTaskErrors {
-                            WorkerLoop.reportToStandardError(error, taskType: nil, processName: configuration.processName)
+                            WorkerLoop.reportToStandardError(
+                                error,
+                                taskType: nil,
+                                processName: configuration.processName
+                            )
                         }
                         code = sendReport(Result<NoOutput, any Error>.failure(error), over: childControl)
                     }

@@ -42,7 +42,13 @@ extension ProcessLauncher {
         }
         system_close(sockets.child)
         system_close(lifeline.readEnd)
-        let child = try adopt(pid: pid, lifeline: lifeline.writeEnd, control: sockets.parent, isDaemon: configuration.isDaemon, name: configuration.processName)
+        let child = try adopt(
+            pid: pid,
+            lifeline: lifeline.writeEnd,
+            control: sockets.parent,
+            isDaemon: configuration.isDaemon,
+            name: configuration.processName
+        )
         do {
             try child.control.send(configuration)
         } catch {

@@ -193,7 +193,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
             case .running(let child, _, _):
                 do throws(SystemCallError) {
                     try system_pidfd_send_signal(child.pidfd, signal.rawValue)
-                } catch where error.errno == .noSuchProcess {
+                } catch  where error.errno == .noSuchProcess {
                     return
                 } catch {
                     throw ProcessError(error, pid: child.pid)
@@ -267,7 +267,11 @@ public final class ChildProcess<Output: Sendable>: Sendable {
             }
             var entries = [
                 pollfd(fd: child.pidfd, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: isReportPending ? child.control.descriptor?.rawValue ?? -1 : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(
+                    fd: isReportPending ? child.control.descriptor?.rawValue ?? -1 : -1,
+                    events: Int16(POLLIN),
+                    revents: 0
+                ),
             ]
             do throws(SystemCallError) {
                 _ = try entries.withUnsafeMutableBufferPointer { (buffer) throws(SystemCallError) -> Int in
@@ -333,7 +337,9 @@ public final class ChildProcess<Output: Sendable>: Sendable {
             outcome = .failure(error)
         }
         state.withLock { state in
-            if case .running(let child, _, _) = state { state = .running(child, outcome: outcome, isReportPending: false) }
+            if case .running(let child, _, _) = state {
+                state = .running(child, outcome: outcome, isReportPending: false)
+            }
         }
     }
 

@@ -119,7 +119,9 @@ public final class WorkerThread<Output: Sendable>: Sendable {
     }
 
     private func finishedResult() -> Result<Output, any Error> {
-        guard case .finished(let result) = state.withLock({ $0 }) else { preconditionFailure("finished without result") }
+        guard case .finished(let result) = state.withLock({ $0 }) else {
+            preconditionFailure("finished without result")
+        }
         return result
     }
 }

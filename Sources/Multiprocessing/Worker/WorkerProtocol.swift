@@ -114,7 +114,8 @@ extension TaskReport {
         switch self {
         case .output(let output): .success(output)
         case .thrown(let thrown): .failure(thrown.reconstructed)
-        case .setupFailed(let code, let message): .failure(ProcessError(ProcessError.Code(storage: code), message, pid: pid))
+        case .setupFailed(let code, let message):
+            .failure(ProcessError(ProcessError.Code(storage: code), message, pid: pid))
         }
     }
 }
@@ -149,3 +150,5 @@ func sendReport<Output: Codable>(_ outcome: Result<Output, any Error>, over cont
         return WorkerExitCode.parentVanished  // The parent is gone; nobody is left to tell.
     }
 }
+
+extension TaskReport: Sendable where Output: Sendable {}

@@ -59,7 +59,11 @@ final class EventLoop: @unchecked Sendable {
         let deadline: ContinuousClock.Instant?
         let continuation: UnsafeContinuation<[Int], any Error>
 
-        init(interests: [Interest], deadline: ContinuousClock.Instant?, continuation: UnsafeContinuation<[Int], any Error>) {
+        init(
+            interests: [Interest],
+            deadline: ContinuousClock.Instant?,
+            continuation: UnsafeContinuation<[Int], any Error>
+        ) {
             self.interests = interests
             self.deadline = deadline
             self.continuation = continuation
@@ -151,39 +155,40 @@ final class EventLoop: @unchecked Sendable {
         _ interests: [Interest],
         _ deadline: ContinuousClock.Instant?
     ) async throws -> [Int] {
-            try await withUnsafeThrowingContinuation { continuation in
-                let (immediate, shouldWake) = state.withLock { state -> (Result<[Int], any Error>?, Bool) in
-                    if case .cancelledBeforeStart = state.waits[id] {
-                        state.waits[id] = nil
-                        return (.failure(CancellationError()), false)
-                    }
-                    if let deadline, deadline <= .now {
-                        state.waits[id] = nil
-                        return (.success([]), false)
-                    }
-                    let wait = Wait(interests: interests, deadline: deadline, continuation: continuation)
-                    state.waits[id] = .waiting(wait)
-                    do {
-                        for interest in interests {
-                            try arm(interest, for: id, in: &state)
-                        }
-                    } catch {
-                        detach(id, wait, from: &state)
-                        return (.failure(error), false)
-                    }
-                    if deadline != nil {
-                        state.timedWaits.insert(id)
-                        return (nil, true)
-                    }
-                    return (nil, false)
+        try await withUnsafeThrowingContinuation { continuation in
+            let (immediate, shouldWake) = state.withLock { state -> (Result<[Int], any Error>?, Bool) in
+                if case .cancelledBeforeStart = state.waits[id] {
+                    state.waits[id] = nil
+                    return (.failure(CancellationError()), false)
                 }
-                if let immediate { continuation.resume(with: immediate) }
-                if shouldWake { wake() }
+                if let deadline, deadline <= .now {
+                    state.waits[id] = nil
+                    return (.success([]), false)
+                }
+                let wait = Wait(interests: interests, deadline: deadline, continuation: continuation)
+                state.waits[id] = .waiting(wait)
+                do {
+                    for interest in interests {
+                        try arm(interest, for: id, in: &state)
+                    }
+                } catch {
+                    detach(id, wait, from: &state)
+                    return (.failure(error), false)
+                }
+                if deadline != nil {
+                    state.timedWaits.insert(id)
+                    return (nil, true)
+                }
+                return (nil, false)
             }
+            if let immediate { continuation.resume(with: immediate) }
+            if shouldWake { wake() }
+        }
     }
 
     /// Suspends until `fd` is ready for `readiness`. Returns false when `deadline` passed first.
-    func wait(for fd: CInt, _ readiness: Readiness, until deadline: ContinuousClock.Instant? = nil) async throws -> Bool {
+    func wait(for fd: CInt, _ readiness: Readiness, until deadline: ContinuousClock.Instant? = nil) async throws -> Bool
+    {
         try await !wait(for: [Interest(fd: fd, readiness: readiness)], until: deadline).isEmpty
     }
 
@@ -246,7 +251,7 @@ final class EventLoop: @unchecked Sendable {
                 events: events,
                 data: data
             )
-        } catch where error.errno == .noSuchFileOrDirectory || error.errno == .fileExists {
+        } catch  where error.errno == .noSuchFileOrDirectory || error.errno == .fileExists {
             // Our table and the kernel's disagree (the open file was closed elsewhere): use the other op.
             try system_epoll_ctl(
                 epollFd,

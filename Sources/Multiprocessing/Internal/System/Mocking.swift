@@ -10,7 +10,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SystemPackage
+package import SystemPackage
 
 package final class MockingDriver: @unchecked Sendable {
     private var forcedErrors: [String: [Errno]] = [:]

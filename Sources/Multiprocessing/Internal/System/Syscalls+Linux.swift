@@ -14,7 +14,13 @@ func system_epoll_create() throws(SystemCallError) -> CInt {
 }
 
 @inline(never)
-func system_epoll_ctl(_ epfd: CInt, _ operation: CInt, _ fd: CInt, events: UInt32, data: UInt64)
+func system_epoll_ctl(
+    _ epfd: CInt,
+    _ operation: CInt,
+    _ fd: CInt,
+    events: UInt32,
+    data: UInt64
+)
     throws(SystemCallError)
 {
     _ = try valueOrErrno("epoll_ctl(\(operation), \(fd))", retryOnInterrupt: false) {

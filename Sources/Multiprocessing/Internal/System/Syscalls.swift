@@ -102,7 +102,11 @@ func system_eventfd() throws(SystemCallError) -> CInt {
 
 /// `send(2)` with `MSG_NOSIGNAL` (and `MSG_DONTWAIT` when `nonBlocking`).
 @inline(never)
-func system_send(_ fd: CInt, _ buffer: UnsafeRawBufferPointer, nonBlocking: Bool = false) throws(SystemCallError)
+func system_send(
+    _ fd: CInt,
+    _ buffer: UnsafeRawBufferPointer,
+    nonBlocking: Bool = false
+) throws(SystemCallError)
     -> Int
 {
     let flags = CInt(MSG_NOSIGNAL) | (nonBlocking ? CInt(MSG_DONTWAIT) : 0)
@@ -167,7 +171,7 @@ func system_recvmsg(
     let received: Int
     do {
         received = try valueOrErrno("recvmsg(\(fd))") { recvmsg(fd, &message, flags) }
-    } catch where nonBlocking && error.wouldBlock {
+    } catch  where nonBlocking && error.wouldBlock {
         return nil
     }
     var descriptors: [CInt] = []
@@ -198,7 +202,10 @@ func system_read(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(Sys
 /// `poll(2)` until `deadline`: `EINTR` polls again with the time that is left, so a signal never
 /// shortens or lengthens the wait. Returns the number of ready entries (0 when the deadline passed).
 @inline(never)
-func system_poll(_ entries: UnsafeMutableBufferPointer<pollfd>, until deadline: Deadline) throws(SystemCallError)
+func system_poll(
+    _ entries: UnsafeMutableBufferPointer<pollfd>,
+    until deadline: Deadline
+) throws(SystemCallError)
     -> Int
 {
     while true {
@@ -208,7 +215,7 @@ func system_poll(_ entries: UnsafeMutableBufferPointer<pollfd>, until deadline: 
                     poll(entries.baseAddress, nfds_t(entries.count), deadline.pollTimeout)
                 }
             )
-        } catch where error.errno == .interrupted {
+        } catch  where error.errno == .interrupted {
             continue
         }
     }

@@ -1,0 +1,201 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A spawned worker that stays and serves many tasks, one at a time: the parent's side of
+/// ``WorkerLoop``. Pools, the fork server and the manager's server process build on it; a
+/// ``ChildProcess`` is the case of one task.
+///
+/// It has the guarantees of every child: it dies with its parent (parent-death signal and
+/// lifeline), it is reaped through its pidfd, and a worker that dies in the middle of a task
+/// fails that task with ``ProcessError/Code-swift.struct/exitedWithoutResult`` and its
+/// ``ExitStatus`` (the signal or exit code), never a hang.
+package final class WorkerProcess: Sendable {
+    package let name: String
+    package let isDaemon: Bool
+
+    private let state = ProtectedState(State.created)
+    /// Set while a task is in flight: a worker runs one task at a time.
+    private let isBusy = ProtectedState(false)
+
+    private enum State {
+        case created
+        case running(LaunchedChild)
+        case finished(pid: pid_t, status: ExitStatus)
+    }
+
+    package init(name: String? = nil, isDaemon: Bool = true) {
+        self.name = name ?? ChildProcessNames.next()
+        self.isDaemon = isDaemon
+    }
+
+    deinit {
+        if case .running(let child) = state.withLock({ $0 }) {
+            // The worker sees end of stream and exits; the launcher reaps it.
+            child.control.close()
+            EventLoop.forgetIfRunning(child.pidfd)
+            ProcessLauncher.shared.abandon(pidfd: child.pidfd, lifeline: child.lifeline)
+        }
+    }
+
+    /// Starts the worker.
+    package func start() throws {
+        try start(initializer: NoInitializer?.none)
+    }
+
+    /// Starts the worker; it runs `initializer` once before any task (Python's
+    /// `Pool(initializer=)`). If the initializer throws, this throws its error and the worker exits.
+    package func start<Initializer: ParallelTask>(initializer: Initializer?) throws {
+        try state.withLock { state in
+            guard case .created = state else { throw ProcessError(.alreadyStarted, "\(name) was already started") }
+            let parent = WorkerContext.currentProcess
+            let child = try ProcessLauncher.shared.spawnWorker(
+                WorkerConfiguration(
+                    processName: name,
+                    isDaemon: isDaemon,
+                    startMethod: .spawn,
+                    parentName: parent.name,
+                    parentPid: parent.pid,
+                    printsTaskErrors: false
+                )
+            )
+            state = .running(child)
+        }
+        if let initializer {
+            do {
+                _ = try exchange(initializer, request: .initialize(typeName: try Self.typeName(of: Initializer.self)))
+            } catch {
+                // The worker exits after a failed initializer; reap it before reporting.
+                _ = try? close()
+                throw error
+            }
+        }
+    }
+
+    /// Runs `task` in the worker and returns its output, or throws what it threw.
+    ///
+    /// - Throws: The task's error (as itself when `Codable`, else ``RemoteTaskError``);
+    ///   ``ProcessError`` `.exitedWithoutResult` (with the exit status) when the worker died during
+    ///   the task, `.notStarted`, `.unsupportedTaskType`.
+    package func run<Task: ParallelTask>(_ task: Task) throws -> Task.Output {
+        try exchange(task, request: .run(typeName: try Self.typeName(of: Task.self)))
+    }
+
+    /// Runs `task` in the worker, suspending (without holding a thread) until it reports.
+    package func run<Task: ParallelTask>(_ task: Task) async throws -> Task.Output {
+        let request = WorkerRequest.run(typeName: try Self.typeName(of: Task.self))
+        let child = try begin()
+        defer { isBusy.withLock { $0 = false } }
+        do {
+            try await child.control.send(request)
+            try await child.control.send(task)
+            return try await child.control.receive(TaskReport<Task.Output>.self).result(pid: child.pid).get()
+        } catch let error as ConnectionError where error.code == .endOfStream {
+            while try await !EventLoop.shared.wait(for: child.pidfd, .readable) {}
+            throw diedDuringTask(child)
+        }
+    }
+
+    /// Tells the worker there is no more work and waits for it to exit.
+    @discardableResult
+    package func close() throws -> ExitStatus {
+        let child: LaunchedChild
+        switch state.withLock({ $0 }) {
+        case .created: throw ProcessError(.notStarted, "close: \(name) was not started")
+        case .finished(_, let status): return status
+        case .running(let current): child = current
+        }
+        try? child.control.finishSending()
+        return reap(child)
+    }
+
+    /// Ends the worker now: `SIGTERM`, a grace period, `SIGKILL`, and reaps it.
+    package func terminate(grace: Duration = .seconds(1)) {
+        guard case .running(let child) = state.withLock({ $0 }) else { return }
+        _ = reap(child, status: Teardown.terminate(pidfd: child.pidfd, grace: grace))
+    }
+
+    /// The worker's process id once started.
+    package var pid: Int32? {
+        switch state.withLock({ $0 }) {
+        case .created: nil
+        case .running(let child): child.pid
+        case .finished(let pid, _): pid
+        }
+    }
+
+    /// How the worker ended, once it has.
+    package var exitStatus: ExitStatus? {
+        if case .finished(_, let status) = state.withLock({ $0 }) { return status }
+        return nil
+    }
+
+    // MARK: - Internals
+
+    private static func typeName<Task>(of type: Task.Type) throws -> String {
+        guard let name = _mangledTypeName(type), _typeByName(name) != nil else {
+            throw ProcessError(
+                .unsupportedTaskType,
+                "the task type \(type) cannot be found by name; declare it at file scope, not private or local"
+            )
+        }
+        return name
+    }
+
+    private func begin() throws -> LaunchedChild {
+        guard case .running(let child) = state.withLock({ $0 }) else {
+            throw ProcessError(.notStarted, "\(name) is not running")
+        }
+        let wasBusy = isBusy.withLock { busy in
+            defer { busy = true }
+            return busy
+        }
+        precondition(!wasBusy, "a WorkerProcess runs one task at a time")
+        return child
+    }
+
+    private func exchange<Task: ParallelTask>(_ task: Task, request: WorkerRequest) throws -> Task.Output {
+        let child = try begin()
+        defer { isBusy.withLock { $0 = false } }
+        do {
+            try child.control.send(request)
+            try child.control.send(task)
+            return try child.control.receive(TaskReport<Task.Output>.self).result(pid: child.pid).get()
+        } catch let error as ConnectionError where error.code == .endOfStream {
+            throw diedDuringTask(child)
+        }
+    }
+
+    /// The worker closed its end in the middle of a task: it died. Reap it and say how.
+    private func diedDuringTask(_ child: LaunchedChild) -> ProcessError {
+        let status = reap(child)
+        return ProcessError(
+            .exitedWithoutResult,
+            "\(name) ended during a task without delivering its result",
+            pid: child.pid,
+            exitStatus: status
+        )
+    }
+
+    /// Reaps the worker (unless `status` says it was reaped already) and releases its descriptors.
+    private func reap(_ child: LaunchedChild, status reaped: ExitStatus? = nil) -> ExitStatus {
+        let status = reaped ?? (try? system_waitid(pidfd: child.pidfd, noHang: false)) ?? .exited(-1)
+        let isFirst = state.withLock { state -> Bool in
+            guard case .running = state else { return false }
+            state = .finished(pid: child.pid, status: status)
+            return true
+        }
+        if isFirst {
+            child.control.close()
+            ProcessLauncher.shared.unregister(pid: child.pid, lifeline: child.lifeline)
+            EventLoop.forgetIfRunning(child.pidfd)
+            system_close(child.pidfd)
+        }
+        return status
+    }
+}
+
+/// The initializer of a worker that has none.
+package struct NoInitializer: ParallelTask {
+    package func run() -> NoOutput { NoOutput() }
+}

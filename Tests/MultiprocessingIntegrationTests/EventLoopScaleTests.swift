@@ -1,0 +1,100 @@
+import MultiprocessingTestSupport
+import Testing
+
+@testable import Multiprocessing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The event loop's proof: a thousand awaited receives and two hundred awaited children at once,
+/// made ready in random order, hold no thread each. Runs in an exit test, a process of its own, so
+/// that the thread count is this test's alone.
+@Suite("Event loop at scale", .timeLimit(.minutes(3)))
+struct EventLoopScaleTests {
+    @Test("1,000 awaited connections and 200 awaited children complete with fewer than 20 threads")
+    func thousandWaiters() async {
+        await #expect(processExitsWith: .success) {
+            var limit = rlimit()
+            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            limit.rlim_cur = limit.rlim_max
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+
+            let connectionCount = 1000
+            let childCount = 200
+            var receivers: [Connection] = []
+            var senders: [Connection] = []
+            for _ in 0..<connectionCount {
+                let (a, b) = try Connection.pipe()
+                receivers.append(a)
+                senders.append(b)
+            }
+            var children: [ChildProcess<Int>] = []
+            var childSenders: [Connection] = []
+            for _ in 0..<childCount {
+                let (parentEnd, childEnd) = try Connection.pipe()
+                let child = ChildProcess(running: WaitForValueTask(connection: childEnd))
+                try child.start()
+                childEnd.close()
+                children.append(child)
+                childSenders.append(parentEnd)
+            }
+
+            let sentAt = ProtectedState([Int: ContinuousClock.Instant]())
+            let lateness = ProtectedState(Duration.zero)
+            let maximumThreads = ProtectedState(currentThreadCount())
+            let watching = ProtectedState(true)
+            let sampler = WorkerThread(isDaemon: true) {
+                while watching.withLock({ $0 }) {
+                    let count = currentThreadCount()
+                    maximumThreads.withLock { $0 = max($0, count) }
+                    usleep(2000)
+                }
+            }
+            try sampler.start()
+
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, receiver) in receivers.enumerated() {
+                    group.addTask {
+                        let value = try await receiver.receive(Int.self)
+                        precondition(value == index)
+                        let arrived = ContinuousClock.now
+                        if let sent = sentAt.withLock({ $0[index] }) {
+                            lateness.withLock { $0 = max($0, arrived - sent) }
+                        }
+                    }
+                }
+                for (index, child) in children.enumerated() {
+                    group.addTask {
+                        let value = try await child.value()
+                        precondition(value == index)
+                        let arrived = ContinuousClock.now
+                        if let sent = sentAt.withLock({ $0[connectionCount + index] }) {
+                            lateness.withLock { $0 = max($0, arrived - sent) }
+                        }
+                    }
+                }
+                // Let every waiter register, then make them ready in random order.
+                while EventLoop.shared.pendingWaitCount < connectionCount + childCount {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                for index in (0..<(connectionCount + childCount)).shuffled() {
+                    sentAt.withLock { $0[index] = .now }
+                    if index < connectionCount {
+                        try await senders[index].send(index)
+                    } else {
+                        try await childSenders[index - connectionCount].send(index - connectionCount)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            watching.withLock { $0 = false }
+            let threads = maximumThreads.withLock { $0 }
+            let latest = lateness.withLock { $0 }
+            print("threads at most: \(threads); slowest await after its data: \(latest)")
+            precondition(threads < 20, "the process used \(threads) threads")
+            precondition(latest < .seconds(2), "an await completed \(latest) after its data arrived")
+            for child in children { precondition(child.exitStatus == .exited(0)) }
+        }
+    }
+}
