@@ -17,6 +17,7 @@ extension ChildProcess {
 
     /// Suspends until the child ends and returns what its work returned. See ``value()``.
     public func value() async throws -> Output {
-        try finishedValue(status: try await join())
+        try await join()
+        return try finishedValue()
     }
 }

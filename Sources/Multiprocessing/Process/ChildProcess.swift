@@ -35,20 +35,13 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     public let printsErrors: Bool
 
     let work: Work
-    private let state = ProtectedState(State.created)
+    private let state = ProtectedState(ChildLifecycle<LaunchedChild, Output>())
     /// Serializes waiters: one thread at a time reads the report and reaps the child.
     private let joinLock = ProtectedState(())
 
     enum Work: @unchecked Sendable {
         case task(typeName: String, checkedLocally: Bool, send: (Connection) throws -> Void)
         case closure(() throws -> Output, encode: (Output, Connection) -> Int32)
-    }
-
-    /// The one lifecycle: created → running (report pending, then in) → finished.
-    private enum State {
-        case created
-        case running(LaunchedChild, outcome: Result<Output, any Error>?, isReportPending: Bool)
-        case finished(pid: pid_t, status: ExitStatus, outcome: Result<Output, any Error>?)
     }
 
     private let readReport: @Sendable (Connection, pid_t) throws -> Result<Output, any Error>
@@ -122,7 +115,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     }
 
     deinit {
-        if case .running(let child, _, _) = state.withLock({ $0 }) {
+        if let child = state.withLock({ $0.runningChild }) {
             if isDaemon { try? system_pidfd_send_signal(child.pidfd, SIGTERM) }
             child.control.close()
             EventLoop.forgetIfRunning(child.pidfd)
@@ -139,19 +132,18 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     ///   type, found before anything starts), `.startFailed` or `.systemCallFailed` (`EAGAIN`, `EMFILE`);
     ///   the encoder's error when the task cannot be encoded (the child is then ended and reaped).
     public func start() throws {
-        try state.withLock { state in
-            guard case .created = state else {
-                throw ProcessError(.alreadyStarted, "\(name) was already started")
+        if case .task(let typeName, true, _) = work {
+            guard !typeName.isEmpty, _typeByName(typeName) != nil else {
+                throw ProcessError(
+                    .unsupportedTaskType,
+                    "the task type of \(name) cannot be found by name; declare it at file scope, not private or local"
+                )
             }
-            if case .task(let typeName, true, _) = work {
-                guard !typeName.isEmpty, _typeByName(typeName) != nil else {
-                    throw ProcessError(
-                        .unsupportedTaskType,
-                        "the task type of \(name) cannot be found by name; declare it at file scope, not private or local"
-                    )
-                }
-            }
-            state = .running(try launch(), outcome: nil, isReportPending: true)
+        }
+        do {
+            try state.withLock { try $0.start(launch) }
+        } catch let error as ProcessError where error.code == .alreadyStarted {
+            throw ProcessError(.alreadyStarted, "\(name) was already started")
         }
     }
 
@@ -174,8 +166,8 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     ///   `.unknownTaskType`, `.taskDecodingFailed` or `.outputEncodingFailed` when it could not run
     ///   the task or send its output.
     public func value() throws -> Output {
-        let status = try join()!
-        return try finishedValue(status: status)
+        try join()
+        return try finishedValue()
     }
 
     /// Sends `SIGTERM`: Python's `Process.terminate()`. Does nothing if the child has ended.
@@ -187,13 +179,13 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     /// Sends `signal` to the child through its pidfd, immune to PID reuse.
     public func signal(_ signal: ProcessSignal) throws {
         try state.withLock { state in
-            switch state {
-            case .created: throw ProcessError(.notStarted, "signal: \(name) was not started")
+            switch state.waitTarget {
+            case .notStarted: throw ProcessError(.notStarted, "signal: \(name) was not started")
             case .finished: return
-            case .running(let child, _, _):
+            case .running(let child, _):
                 do throws(SystemCallError) {
                     try system_pidfd_send_signal(child.pidfd, signal.rawValue)
-                } catch  where error.errno == .noSuchProcess {
+                } catch where error.errno == .noSuchProcess {
                     return
                 } catch {
                     throw ProcessError(error, pid: child.pid)
@@ -207,7 +199,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     /// Descriptors are already released when the child is joined; this checks that it was.
     /// - Throws: ``ProcessError/Code-swift.struct/stillRunning`` if the child has not been joined.
     public func close() throws {
-        if case .running(let child, _, _) = state.withLock({ $0 }) {
+        if let child = state.withLock({ $0.runningChild }) {
             throw ProcessError(.stillRunning, "close: \(name) is still running; join it first", pid: child.pid)
         }
     }
@@ -217,7 +209,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     /// The child's process id once started (Python's `pid`).
     public var pid: Int32? {
         state.withLock { state in
-            switch state {
+            switch state.state {
             case .created: nil
             case .running(let child, _, _): child.pid
             case .finished(let pid, _, _): pid
@@ -228,7 +220,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     /// Whether the child has started and not yet ended (Python's `is_alive()`).
     public var isAlive: Bool {
         state.withLock { state in
-            guard case .running(let child, _, _) = state else { return false }
+            guard let child = state.runningChild else { return false }
             return (try? system_poll(child.pidfd, until: Deadline(timeout: .zero))) == 0
         }
     }
@@ -236,7 +228,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     /// How the child ended, once it has been joined (Python's `exitcode`).
     public var exitStatus: ExitStatus? {
         state.withLock { state in
-            if case .finished(_, let status, _) = state { return status }
+            if case .finished(let status) = state.waitTarget { return status }
             return nil
         }
     }
@@ -245,10 +237,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     /// `nil` before the start and after the join. Use it with ``Connection/wait(for:timeout:)``
     /// or your own `poll`; do not close it.
     public var sentinel: FileDescriptor? {
-        state.withLock { state in
-            if case .running(let child, _, _) = state { return FileDescriptor(rawValue: child.pidfd) }
-            return nil
-        }
+        state.withLock { state in state.runningChild.map { FileDescriptor(rawValue: $0.pidfd) } }
     }
 
     // MARK: - Internals
@@ -260,10 +249,10 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         while true {
             let child: LaunchedChild
             let isReportPending: Bool
-            switch state.withLock({ $0 }) {
-            case .created: throw ProcessError(.notStarted, "join: \(name) was not started")
-            case .finished(_, let status, _): return status
-            case .running(let current, _, let pending): (child, isReportPending) = (current, pending)
+            switch state.withLock({ $0.waitTarget }) {
+            case .notStarted: throw ProcessError(.notStarted, "join: \(name) was not started")
+            case .finished(let status): return status
+            case .running(let current, let pending): (child, isReportPending) = (current, pending)
             }
             var entries = [
                 pollfd(fd: child.pidfd, events: Int16(POLLIN), revents: 0),
@@ -290,7 +279,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
                 }
                 if let status {
                     // A report sent before exiting is complete in the socket buffer by now.
-                    if case .running(_, _, true) = state.withLock({ $0 }), (try? child.control.poll()) == true {
+                    if case .running(_, true) = state.withLock({ $0.waitTarget }), (try? child.control.poll()) == true {
                         receiveReport(from: child)
                     }
                     finish(child, status: status)
@@ -303,7 +292,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
 
     /// What an async waiter watches: the pidfd, and the control socket while the report is pending.
     func waitInterests() -> [EventLoop.Interest] {
-        guard case .running(let child, _, let isReportPending) = state.withLock({ $0 }) else { return [] }
+        guard case .running(let child, let isReportPending) = state.withLock({ $0.waitTarget }) else { return [] }
         var interests = [EventLoop.Interest(fd: child.pidfd, readiness: .readable)]
         if isReportPending, let fd = child.control.descriptor?.rawValue {
             interests.append(EventLoop.Interest(fd: fd, readiness: .readable))
@@ -316,14 +305,12 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         try joinLock.withLock { _ in try waitStep(until: Deadline(timeout: .zero)) }
     }
 
-    func finishedValue(status: ExitStatus) throws -> Output {
-        if case .finished(_, _, let outcome?) = state.withLock({ $0 }) { return try outcome.get() }
-        throw ProcessError(
-            .exitedWithoutResult,
-            "\(name) ended without delivering a result",
-            pid: pid,
-            exitStatus: status
-        )
+    /// The result of a joined child.
+    func finishedValue() throws -> Output {
+        guard let result = state.withLock({ $0.result(name: name) }) else {
+            preconditionFailure("finishedValue() before the child was joined")
+        }
+        return try result.get()
     }
 
     /// Reads the child's report, which is one frame holding the output or the error.
@@ -336,18 +323,11 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         } catch {
             outcome = .failure(error)
         }
-        state.withLock { state in
-            if case .running(let child, _, _) = state {
-                state = .running(child, outcome: outcome, isReportPending: false)
-            }
-        }
+        state.withLock { $0.reportArrived(outcome) }
     }
 
     private func finish(_ child: LaunchedChild, status: ExitStatus) {
-        state.withLock { state in
-            guard case .running(_, let outcome, _) = state else { return }
-            state = .finished(pid: child.pid, status: status, outcome: outcome)
-        }
+        guard let child = state.withLock({ $0.exited(pid: child.pid, status: status) }) else { return }
         child.control.close()
         ProcessLauncher.shared.unregister(pid: child.pid, lifeline: child.lifeline)
         EventLoop.forgetIfRunning(child.pidfd)

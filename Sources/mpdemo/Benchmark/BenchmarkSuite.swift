@@ -136,6 +136,22 @@ enum BenchmarkSuite {
                         pythonPath: ["round_trip_us"]
                     ),
                     Metric(
+                        id: "pipe.async-round-trip",
+                        label: "awaited round trip (small Int) vs Python's blocking",
+                        unit: "µs",
+                        direction: .lower,
+                        swiftKey: "async_round_trip_us",
+                        pythonPath: ["round_trip_us"]
+                    ),
+                    Metric(
+                        id: "pipe.concurrent-awaited-receives",
+                        label: "1,000 concurrent awaited receives (Swift only)",
+                        unit: "recv/s",
+                        direction: .higher,
+                        swiftKey: "concurrent_receives",
+                        pythonPath: nil
+                    ),
+                    Metric(
                         id: "pipe.one-way-batched",
                         label: "one way, \(sizes.messages) Ints, batched",
                         unit: "msg/s",
@@ -179,8 +195,11 @@ enum BenchmarkSuite {
                 runSwift: {
                     let pipe = PipeMeasurements(roundTrips: sizes.roundTrips, messages: sizes.messages, payloadMib: 1)
                     let (perMessage, batchedSend, batched) = try pipe.oneWay()
+                    let async = AsyncMeasurements(roundTrips: sizes.roundTrips, concurrentReceivers: 1000)
                     return [
                         "round_trip_us": try pipe.roundTrip(),
+                        "async_round_trip_us": try async.roundTrip(),
+                        "concurrent_receives": try async.concurrentReceives(),
                         "per_message": perMessage,
                         "batched": batched,
                         "batched_send": batchedSend,

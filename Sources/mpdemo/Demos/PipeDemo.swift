@@ -108,11 +108,16 @@ struct PipeDemo: ParsableCommand {
 
         let measurements = PipeMeasurements(roundTrips: roundTrips, messages: messages, payloadMib: payloadMib)
         let roundTrip = try measurements.roundTrip()
+        let async = AsyncMeasurements(roundTrips: roundTrips, concurrentReceivers: 1000)
+        let asyncRoundTrip = try async.roundTrip()
+        let concurrentReceives = try async.concurrentReceives()
         let (perMessageRate, batchedSendRate, batchedRate) = try measurements.oneWay()
         let bandwidth = try measurements.bandwidth()
         let memcpyRate = measureMemcpy(byteCount: payloadMib << 20, repetitions: measurements.repetitions)
         if !quiet {
             print(String(format: "round trip (%d small Ints):        %.2f µs", roundTrips, roundTrip))
+            print(String(format: "awaited round trip (async):        %.2f µs", asyncRoundTrip))
+            print(String(format: "1,000 concurrent awaited receives: %.0f receives/s", concurrentReceives))
             print(String(format: "one way, send/receive per message (%d):  %.0f messages/s", messages, perMessageRate))
             print(
                 String(format: "one way, send(contentsOf:), receive (%d): %.0f messages/s", messages, batchedSendRate)
@@ -136,6 +141,8 @@ struct PipeDemo: ParsableCommand {
         figures["received"] = [number, NSNull(), text, array] as [Any]
         figures["round_trips"] = roundTrips
         figures["round_trip_us"] = roundTrip
+        figures["async_round_trip_us"] = asyncRoundTrip
+        figures["concurrent_awaited_receives_per_s"] = concurrentReceives
         figures["messages"] = messages
         figures["one_way_msgs_per_s"] = batchedRate
         figures["one_way_batched_send_msgs_per_s"] = batchedSendRate
