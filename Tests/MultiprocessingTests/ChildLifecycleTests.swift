@@ -10,7 +10,10 @@ struct ChildLifecycleTests {
     @Test("created → running → report → finished returns the child to release once")
     func happyPath() throws {
         var lifecycle = Lifecycle()
-        guard case .notStarted = lifecycle.waitTarget else { Issue.record("not created"); return }
+        guard case .notStarted = lifecycle.waitTarget else {
+            Issue.record("not created")
+            return
+        }
         try lifecycle.start { 7 }
         guard case .running(7, isReportPending: true) = lifecycle.waitTarget else {
             Issue.record("not running")

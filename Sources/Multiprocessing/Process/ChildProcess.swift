@@ -185,7 +185,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
             case .running(let child, _):
                 do throws(SystemCallError) {
                     try system_pidfd_send_signal(child.pidfd, signal.rawValue)
-                } catch where error.errno == .noSuchProcess {
+                } catch  where error.errno == .noSuchProcess {
                     return
                 } catch {
                     throw ProcessError(error, pid: child.pid)
