@@ -5,10 +5,10 @@ import SystemPackage
 /// ready (see `EventLoop`). Cancelling the awaiting task ends a wait for data at once with
 /// `CancellationError`, and nothing already received is lost.
 ///
-/// - Important: Do not mix a blocking ``receive(_:)`` on one thread with an async receive on the
+/// - Important: Do not mix a blocking `receive(_:)` on one thread with an async receive on the
 ///   same connection at the same time: the blocking call holds the reader while it waits.
 extension Connection {
-    /// Sends one value, suspending while the peer's buffer is full. See ``send(_:)``.
+    /// Sends one value, suspending while the peer's buffer is full. See `send(_:)`.
     ///
     /// A frame that carries descriptors (a ``Connection`` inside the value) is written at once.
     public func send<Value: Encodable & Sendable>(_ value: Value) async throws {
@@ -16,7 +16,7 @@ extension Connection {
         try await sendSuspending { try $0.appendFrame(for: value, maximumPayload: maximumPayload) }
     }
 
-    /// Sends raw bytes as one frame, suspending while the peer's buffer is full. See ``sendBytes(_:)-(UnsafeRawBufferPointer)``.
+    /// Sends raw bytes as one frame, suspending while the peer's buffer is full. See `sendBytes(_:)-(UnsafeRawBufferPointer)`.
     public func sendBytes(_ bytes: [UInt8]) async throws {
         guard bytes.count <= maximumFrameSize else {
             throw ConnectionError(.frameTooLarge, "sending \(bytes.count) bytes; the maximum is \(maximumFrameSize)")
@@ -24,19 +24,19 @@ extension Connection {
         try await sendSuspending { writer in bytes.withUnsafeBytes { writer.appendRawFrame($0) } }
     }
 
-    /// Receives the next value, suspending until it arrives. See ``receive(_:)``.
+    /// Receives the next value, suspending until it arrives. See `receive(_:)`.
     ///
-    /// - Throws: As ``receive(_:)``, and `CancellationError` if the task is cancelled while waiting.
+    /// - Throws: As `receive(_:)`, and `CancellationError` if the task is cancelled while waiting.
     public func receive<Value: Decodable & Sendable>(_ type: Value.Type = Value.self) async throws -> Value {
         try await receiveSuspending { try receiveValue(type, wait: false) }
     }
 
-    /// Receives the next frame's bytes, suspending until they arrive. See ``receiveBytes()``.
+    /// Receives the next frame's bytes, suspending until they arrive. See `receiveBytes()`.
     public func receiveBytes() async throws -> [UInt8] {
         try await receiveSuspending { try receiveBytes(wait: false) }
     }
 
-    /// Suspends until a frame or end of stream can be read, or `timeout` passes. See ``poll(timeout:)``.
+    /// Suspends until a frame or end of stream can be read, or `timeout` passes. See `poll(timeout:)`.
     ///
     /// - Returns: Whether something can be read now; false when `timeout` passed first.
     public func poll(timeout: Duration?) async throws -> Bool {

@@ -4,7 +4,7 @@ public import SystemPackage
 import Glibc
 #endif
 
-/// Something ``Connection/wait(for:timeout:)`` can wait for: a ``Connection`` (ready when a
+/// Something `Connection/wait(for:timeout:)` can wait for: a ``Connection`` (ready when a
 /// receive would not block) or a ``ChildProcess`` (ready when it has ended). Python's "waitable
 /// objects" of `multiprocessing.connection.wait`.
 public protocol Waitable: AnyObject, Sendable {
@@ -67,7 +67,7 @@ extension Connection {
     }
 
     /// Suspends until at least one of `objects` is ready, or `timeout` passes, holding no thread
-    /// meanwhile. See ``wait(for:timeout:)``.
+    /// meanwhile. See `wait(for:timeout:)`.
     ///
     /// - Throws: As the synchronous form, and `CancellationError` when the task is cancelled.
     public static func wait(for objects: [any Waitable], timeout: Duration? = nil) async throws -> [any Waitable] {

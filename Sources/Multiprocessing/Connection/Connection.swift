@@ -21,8 +21,8 @@ import Glibc
 /// A `Connection` may be used from several threads: sends are serialized with each other, and
 /// receives with each other, but a send and a receive may run at the same time.
 ///
-/// - Important: A peer that closed its end or died makes ``receive(_:)`` throw
-///   ``ConnectionError/Code-swift.struct/endOfStream`` (never hang), and ``send(_:)`` throw the same
+/// - Important: A peer that closed its end or died makes `receive(_:)` throw
+///   ``ConnectionError/Code-swift.struct/endOfStream`` (never hang), and `send(_:)` throw the same
 ///   code (never `SIGPIPE`).
 public final class Connection: Sendable {
     /// The largest payload accepted by default: 1 GiB.
@@ -145,9 +145,9 @@ public final class Connection: Sendable {
 
     /// Sends each value as its own frame, batching the writes into few system calls.
     ///
-    /// The receiver gets them one by one with ``receive(_:)``. This is what makes many small
+    /// The receiver gets them one by one with `receive(_:)`. This is what makes many small
     /// messages cheap: one system call per 64 KiB instead of one per message.
-    /// - Throws: As ``send(_:)``. If it throws mid-way, the values before the failing one may have
+    /// - Throws: As `send(_:)`. If it throws mid-way, the values before the failing one may have
     ///   been sent.
     @inlinable
     public func send<Values: Sequence>(contentsOf values: Values) throws where Values.Element: Encodable {
@@ -225,10 +225,10 @@ public final class Connection: Sendable {
     ///
     /// Waits only for the first value. The rest cost no system call and share one lock, which is
     /// what makes a stream of small messages cheap on the receiving side (the counterpart of
-    /// ``send(contentsOf:)``). Python has no equivalent; calling ``receive(_:)`` in a loop gives the
+    /// ``send(contentsOf:)``). Python has no equivalent; calling `receive(_:)` in a loop gives the
     /// same values.
     ///
-    /// - Throws: As ``receive(_:)``. When a later frame of the batch fails to decode, the values before
+    /// - Throws: As `receive(_:)`. When a later frame of the batch fails to decode, the values before
     ///   it are returned and the error is thrown by the next receive, so nothing decoded is lost.
     public func receiveBatch<Value: Decodable>(
         _ type: Value.Type = Value.self,
@@ -321,7 +321,7 @@ public final class Connection: Sendable {
     /// The read buffer's size now, for tests that check what a hostile peer can make it hold.
     var readBufferCapacity: Int { reader.withLock { $0.bufferCapacity } }
 
-    /// ``poll(timeout:)`` with no wait, callable from async code without picking the async overload.
+    /// `poll(timeout:)` with no wait, callable from async code without picking the async overload.
     func pollImmediately() throws -> Bool { try poll(timeout: .zero) }
 
     /// Whether a receive would return without waiting for the socket: a frame, an error or end of

@@ -15,7 +15,7 @@ extension ChildProcess {
         }
     }
 
-    /// Suspends until the child ends and returns what its work returned. See ``value()``.
+    /// Suspends until the child ends and returns what its work returned. See `value()`.
     public func value() async throws -> Output {
         try await join()
         return try finishedValue()

@@ -19,7 +19,7 @@ import Glibc
 /// program's `main` runs. Every child dies with its parent (a parent-death signal plus a lifeline
 /// pipe), and is reaped by whoever waits for it, or by the library if nobody does.
 ///
-/// All members may be called from any thread. ``join(timeout:)`` and ``value()`` block; their
+/// All members may be called from any thread. ``join(timeout:)`` and `value()` block; their
 /// `async` overloads suspend instead.
 public final class ChildProcess<Output: Sendable>: Sendable {
     /// The process name, for messages and diagnostics (Python's `Process.name`).
@@ -31,7 +31,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     /// How the child is started.
     public let startMethod: StartMethod
     /// Whether an error thrown by the task is printed, on one line, to the child's standard error
-    /// (Python prints the traceback). The parent receives the error from ``value()`` either way.
+    /// (Python prints the traceback). The parent receives the error from `value()` either way.
     public let printsErrors: Bool
 
     let work: Work
@@ -234,7 +234,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     }
 
     /// A descriptor that becomes readable when the child ends (its pidfd): Python's `sentinel`.
-    /// `nil` before the start and after the join. Use it with ``Connection/wait(for:timeout:)``
+    /// `nil` before the start and after the join. Use it with `Connection/wait(for:timeout:)`
     /// or your own `poll`; do not close it.
     public var sentinel: FileDescriptor? {
         state.withLock { state in state.runningChild.map { FileDescriptor(rawValue: $0.pidfd) } }

@@ -24,7 +24,7 @@ public protocol ParallelTask: Codable, Sendable {
 
     /// Runs the task in the child. A synchronous implementation satisfies this requirement.
     ///
-    /// - Throws: Anything; the parent receives the error from ``ChildProcess/value()``: as the same
+    /// - Throws: Anything; the parent receives the error from `ChildProcess/value()`: as the same
     ///   type when the error type is `Codable`, otherwise as a ``RemoteTaskError``.
     func run() async throws -> Output
 }

@@ -33,6 +33,7 @@ public final class WorkerThread<Output: Sendable>: Sendable {
     /// - Parameters:
     ///   - name: Defaults to `WorkerThread-<n>`.
     ///   - isDaemon: Python's `daemon`; `false` (the default) makes a child process wait for it.
+    ///   - body: The work; what it returns or throws is what `value()` returns or throws.
     public init(name: String? = nil, isDaemon: Bool = false, _ body: @escaping @Sendable () throws -> Output) {
         self.name = name ?? "WorkerThread-\(WorkerThreadNames.next())"
         self.isDaemon = isDaemon
@@ -89,7 +90,7 @@ public final class WorkerThread<Output: Sendable>: Sendable {
     }
 
     /// Suspends until the thread finishes and returns its result, holding no thread meanwhile.
-    /// See ``value()``.
+    /// See `value()`.
     public func value() async throws -> Output {
         let isFinished = try state.withLock { state -> Bool in
             switch state {
