@@ -6,13 +6,46 @@ import Glibc
 #endif
 
 /// A child the launcher started: what its owner needs to talk to it, wait for it and end it.
-struct LaunchedChild {
-    var pid: pid_t
-    var pidfd: CInt
-    /// The write end of the child's lifeline; only this process holds it.
-    var lifeline: CInt
+///
+/// It owns the child's pidfd and the write end of its lifeline, and closes both exactly once, when
+/// the last holder lets go: the ``ChildProcess`` or ``WorkerProcess`` that reaped it, or the
+/// launcher, which keeps every child it started until it is reaped (the lifeline must stay open
+/// while the child runs: its EOF tells the child that the parent is gone).
+final class LaunchedChild: Sendable {
+    let pid: pid_t
+    let name: String
+    let isDaemon: Bool
     /// The parent's end of the control socket.
-    var control: Connection
+    let control: Connection
+    private let pidfdOwner: OwnedDescriptor
+    private let lifelineOwner: OwnedDescriptor
+
+    /// A descriptor that refers to this process only, immune to PID reuse.
+    var pidfd: CInt { pidfdOwner.rawValue }
+    /// The write end of the child's lifeline; only this process holds it.
+    var lifeline: CInt { lifelineOwner.rawValue }
+
+    init(
+        pid: pid_t,
+        name: String,
+        isDaemon: Bool,
+        control: Connection,
+        pidfd: consuming OwnedDescriptor,
+        lifeline: consuming OwnedDescriptor
+    ) {
+        self.pid = pid
+        self.name = name
+        self.isDaemon = isDaemon
+        self.control = control
+        pidfdOwner = pidfd
+        lifelineOwner = lifeline
+    }
+
+    deinit {
+        control.close()
+        // Epoll watches the open file: forget the pidfd before its owner closes it.
+        EventLoop.forgetIfRunning(pidfdOwner.rawValue)
+    }
 }
 
 extension ProcessLauncher {
@@ -60,6 +93,7 @@ extension ProcessLauncher {
 
     /// Opens the pidfd of a child just started and registers it. Kills and reaps it if that fails.
     func adopt(pid: pid_t, lifeline: CInt, control: CInt, isDaemon: Bool, name: String) throws -> LaunchedChild {
+        let lifeline = OwnedDescriptor(adopting: lifeline)
         let connection = Connection(
             adopting: control,
             readable: true,
@@ -70,20 +104,26 @@ extension ProcessLauncher {
         do throws(SystemCallError) { pidfd = try system_pidfd_open(pid) } catch {
             try? system_kill(pid, SIGKILL)
             try? system_waitpid(pid)
-            system_close(lifeline)
             connection.close()
             throw ProcessError(error, pid: pid)
         }
-        register(pid: pid, pidfd: pidfd, lifeline: lifeline, isDaemon: isDaemon, name: name)
-        return LaunchedChild(pid: pid, pidfd: pidfd, lifeline: lifeline, control: connection)
+        let child = LaunchedChild(
+            pid: pid,
+            name: name,
+            isDaemon: isDaemon,
+            control: connection,
+            pidfd: OwnedDescriptor(adopting: pidfd),
+            lifeline: lifeline
+        )
+        register(child)
+        return child
     }
 
     /// Ends a child that will not run (its task could not be sent): kill, reap, release everything.
     func abort(_ child: LaunchedChild) {
         Teardown.terminate(pidfd: child.pidfd, grace: .zero)
         child.control.close()
-        unregister(pid: child.pid, lifeline: child.lifeline)
-        system_close(child.pidfd)
+        unregister(child)
     }
 
     private func spawn(name: String, control: CInt, lifeline: CInt) throws -> pid_t {

@@ -15,24 +15,13 @@ import Glibc
 final class ProcessLauncher: @unchecked Sendable {
     static let shared = ProcessLauncher()
 
-    private struct Abandoned {
-        var pidfd: CInt
-        var lifeline: CInt
-    }
-
-    private struct Entry {
-        var pidfd: CInt
-        var isDaemon: Bool
-        var name: String
-    }
-
     private let wakeFd: CInt
     private let requests = ProtectedState<[@Sendable () -> Void]>([])
-    private let abandoned = ProtectedState<[Abandoned]>([])
-    /// Children started and not yet reaped, for the exit handler; keyed by pid.
-    private let active = ProtectedState<[pid_t: Entry]>([:])
-    /// Write ends of lifelines, which only this process may hold: a forked child closes them all.
-    private let lifelines = ProtectedState<Set<CInt>>([])
+    /// Children whose owner went away before reaping them; the loop reaps them when they exit.
+    private let abandoned = ProtectedState<[LaunchedChild]>([])
+    /// Children started and not yet reaped, keyed by pid: for the exit handler, for
+    /// ``activeChildren()``, and to keep each child's lifeline open while it runs.
+    private let active = ProtectedState<[pid_t: LaunchedChild]>([:])
 
     private init() {
         do {
@@ -71,38 +60,35 @@ final class ProcessLauncher: @unchecked Sendable {
         return try outcome.result!.get()
     }
 
-    func register(pid: pid_t, pidfd: CInt, lifeline: CInt, isDaemon: Bool, name: String) {
-        active.withLock { $0[pid] = Entry(pidfd: pidfd, isDaemon: isDaemon, name: name) }
-        lifelines.withLock { _ = $0.insert(lifeline) }
+    func register(_ child: LaunchedChild) {
+        active.withLock { $0[child.pid] = child }
     }
 
-    /// Forgets a child its owner reaped, and closes its lifeline's write end.
-    func unregister(pid: pid_t, lifeline: CInt) {
-        active.withLock { _ = $0.removeValue(forKey: pid) }
-        lifelines.withLock { _ = $0.remove(lifeline) }
-        system_close(lifeline)
+    /// Forgets a child its owner reaped. Its descriptors close when the last holder lets go.
+    func unregister(_ child: LaunchedChild) {
+        active.withLock { _ = $0.removeValue(forKey: child.pid) }
     }
 
     /// Takes over a child whose owner went away without waiting for it: the launcher reaps it when it
-    /// exits, so it never lingers as a zombie, and closes its lifeline then.
-    func abandon(pidfd: CInt, lifeline: CInt) {
-        abandoned.withLock { $0.append(Abandoned(pidfd: pidfd, lifeline: lifeline)) }
+    /// exits, so it never lingers as a zombie, and releases its descriptors then.
+    func abandon(_ child: LaunchedChild) {
+        abandoned.withLock { $0.append(child) }
         wake()
     }
 
     /// The children started here that are still running (``WorkerContext/activeChildren()``).
     func activeChildren() -> [ProcessIdentity] {
-        let entries = active.withLock { $0 }
-        return entries.compactMap { pid, entry in
-            guard (try? system_poll(entry.pidfd, until: Deadline(timeout: .zero))) == 0 else { return nil }
-            return ProcessIdentity(name: entry.name, pid: pid, isDaemon: entry.isDaemon, startMethod: nil)
+        let children = active.withLock { Array($0.values) }
+        return children.compactMap { child in
+            guard (try? system_poll(child.pidfd, until: Deadline(timeout: .zero))) == 0 else { return nil }
+            return ProcessIdentity(name: child.name, pid: child.pid, isDaemon: child.isDaemon, startMethod: nil)
         }
         .sorted { $0.pid < $1.pid }
     }
 
     /// The descriptors a forked child must close: every lifeline write end this process holds.
     func descriptorsForForkedChildToClose() -> [CInt] {
-        lifelines.withLock { Array($0) }
+        active.withLock { $0.values.map(\.lifeline) }
     }
 
     private func wake() {
@@ -131,27 +117,24 @@ final class ProcessLauncher: @unchecked Sendable {
         }
     }
 
-    private func reapAbandoned(_ child: Abandoned) {
+    private func reapAbandoned(_ child: LaunchedChild) {
         let status: ExitStatus?
         do throws(SystemCallError) { status = try system_waitid(pidfd: child.pidfd, noHang: true) } catch {
             status = .exited(-1)  // ECHILD: someone else reaped it; nothing left to wait for.
         }
         guard status != nil else { return }
-        abandoned.withLock { list in list.removeAll { $0.pidfd == child.pidfd } }
-        active.withLock { entries in entries = entries.filter { $0.value.pidfd != child.pidfd } }
-        lifelines.withLock { _ = $0.remove(child.lifeline) }
-        system_close(child.lifeline)
-        system_close(child.pidfd)
+        abandoned.withLock { list in list.removeAll { $0 === child } }
+        unregister(child)
     }
 
     /// Python's exit behaviour: daemonic children are terminated, the others are waited for.
     private func finishChildrenAtExit() {
-        let entries = active.withLock { $0 }
-        for entry in entries.values where entry.isDaemon {
-            Teardown.terminate(pidfd: entry.pidfd, grace: .seconds(1))
+        let children = active.withLock { Array($0.values) }
+        for child in children where child.isDaemon {
+            Teardown.terminate(pidfd: child.pidfd, grace: .seconds(1))
         }
-        for entry in entries.values where !entry.isDaemon {
-            _ = try? system_waitid(pidfd: entry.pidfd, noHang: false)
+        for child in children where !child.isDaemon {
+            _ = try? system_waitid(pidfd: child.pidfd, noHang: false)
         }
     }
 }

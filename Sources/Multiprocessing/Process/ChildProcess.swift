@@ -118,8 +118,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         if let child = state.withLock({ $0.runningChild }) {
             if isDaemon { try? system_pidfd_send_signal(child.pidfd, SIGTERM) }
             child.control.close()
-            EventLoop.forgetIfRunning(child.pidfd)
-            ProcessLauncher.shared.abandon(pidfd: child.pidfd, lifeline: child.lifeline)
+            ProcessLauncher.shared.abandon(child)
         }
     }
 
@@ -328,10 +327,9 @@ public final class ChildProcess<Output: Sendable>: Sendable {
 
     private func finish(_ child: LaunchedChild, status: ExitStatus) {
         guard let child = state.withLock({ $0.exited(pid: child.pid, status: status) }) else { return }
+        // The descriptors close when the last holder of the child lets go (see LaunchedChild).
         child.control.close()
-        ProcessLauncher.shared.unregister(pid: child.pid, lifeline: child.lifeline)
-        EventLoop.forgetIfRunning(child.pidfd)
-        system_close(child.pidfd)
+        ProcessLauncher.shared.unregister(child)
     }
 }
 

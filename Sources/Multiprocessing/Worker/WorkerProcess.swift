@@ -33,8 +33,7 @@ package final class WorkerProcess: Sendable {
         if case .running(let child) = state.withLock({ $0 }) {
             // The worker sees end of stream and exits; the launcher reaps it.
             child.control.close()
-            EventLoop.forgetIfRunning(child.pidfd)
-            ProcessLauncher.shared.abandon(pidfd: child.pidfd, lifeline: child.lifeline)
+            ProcessLauncher.shared.abandon(child)
         }
     }
 
@@ -187,9 +186,7 @@ package final class WorkerProcess: Sendable {
         }
         if isFirst {
             child.control.close()
-            ProcessLauncher.shared.unregister(pid: child.pid, lifeline: child.lifeline)
-            EventLoop.forgetIfRunning(child.pidfd)
-            system_close(child.pidfd)
+            ProcessLauncher.shared.unregister(child)
         }
         return status
     }
