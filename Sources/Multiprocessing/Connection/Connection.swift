@@ -206,14 +206,15 @@ public final class Connection: Sendable {
     ///   does not decode as `Value` (the frame is consumed either way, so the next call reads the
     ///   next frame).
     public func receive<Value: Decodable>(_ type: Value.Type = Value.self) throws -> Value {
-        try receiveValue(type, wait: true)!
+        try receiveValue(type, wait: true)
     }
 
-    /// The value of the next frame; with `wait: false`, `nil` when no whole frame is there yet.
-    func receiveValue<Value: Decodable>(_ type: Value.Type, wait: Bool) throws -> Value? {
+    /// The value of the next frame; with `wait: false`, throws ``FrameNotReady`` when no whole
+    /// frame is there yet.
+    func receiveValue<Value: Decodable>(_ type: Value.Type, wait: Bool) throws -> Value {
         try checkReadable()
         return try reader.withLock { reader in
-            try reader.nextFrame(maximumPayload: maximumFrameSize, wait: wait) { payload, carrier in
+            try reader.receiveFrame(maximumPayload: maximumFrameSize, wait: wait) { payload, carrier in
                 var decoder = BinaryDecoder()
                 if let carrier { decoder.userInfo[DescriptorCarrier.userInfoKey] = carrier }
                 return try decoder.decode(type, from: payload)
@@ -259,14 +260,15 @@ public final class Connection: Sendable {
 
     /// Receives the next frame's bytes: Python's `Connection.recv_bytes()`.
     public func receiveBytes() throws -> [UInt8] {
-        try receiveBytes(wait: true)!
+        try receiveBytes(wait: true)
     }
 
-    /// The bytes of the next frame; with `wait: false`, `nil` when no whole frame is there yet.
-    func receiveBytes(wait: Bool) throws -> [UInt8]? {
+    /// The bytes of the next frame; with `wait: false`, throws ``FrameNotReady`` when no whole
+    /// frame is there yet.
+    func receiveBytes(wait: Bool) throws -> [UInt8] {
         try checkReadable()
         return try reader.withLock { reader in
-            try reader.nextFrame(maximumPayload: maximumFrameSize, wait: wait) { payload, carrier in
+            try reader.receiveFrame(maximumPayload: maximumFrameSize, wait: wait) { payload, carrier in
                 carrier?.closeUnclaimed()
                 return [UInt8](copying: payload)
             }
@@ -353,13 +355,13 @@ public final class Connection: Sendable {
         }
     }
 
-    /// Runs `attempt` until it returns a value, suspending on the event loop while the socket has
+    /// Runs `attempt` until it does not throw ``FrameNotReady``, suspending on the event loop while the socket has
     /// nothing to read. Cancelling the task ends the wait with `CancellationError`; bytes already
     /// read stay buffered for the next receive.
-    func receiveSuspending<Result>(_ attempt: () throws -> Result?) async throws -> Result {
+    func receiveSuspending<Result>(_ attempt: () throws -> Result) async throws -> Result {
         while true {
             try Task.checkCancellation()
-            if let result = try attempt() { return result }
+            do { return try attempt() } catch is FrameNotReady {}
             guard let fd = descriptor?.rawValue else {
                 throw ConnectionError(.closed, "receive on a closed connection")
             }

@@ -10,6 +10,9 @@ import Glibc
 ///
 /// Every read is a `recvmsg` with room for ancillary data, because descriptors arrive attached to
 /// the first byte of their frame, which a buffered read may fetch together with earlier frames.
+/// Thrown by a non-blocking receive when no whole frame has arrived yet.
+struct FrameNotReady: Error {}
+
 struct FrameReader {
     static let initialCapacity = 64 * 1024
     /// Above this, an emptied buffer is given back, so one huge frame does not pin its memory (2 MiB
@@ -36,25 +39,19 @@ struct FrameReader {
 
     /// Reads until one whole frame is buffered, consumes it and passes its payload to `body`.
     ///
+    /// With `wait: false` it reads only what the socket holds now (`MSG_DONTWAIT`) and throws
+    /// ``FrameNotReady`` when no whole frame is there yet; the bytes read so far stay buffered for
+    /// the next call. (A thrown marker rather than an optional result keeps the blocking path free
+    /// of `Optional<Result>` metadata lookups, measured at about a third of a small receive.)
+    ///
     /// - Parameter fitting: When set, a frame with a longer payload throws `.frameTooLarge` and
     ///   stays unread.
     mutating func receiveFrame<Result>(
         maximumPayload: Int,
         fitting: Int? = nil,
+        wait: Bool = true,
         _ body: (UnsafeRawBufferPointer, DescriptorCarrier?) throws -> Result
     ) throws -> Result {
-        try nextFrame(maximumPayload: maximumPayload, fitting: fitting, wait: true, body)!
-    }
-
-    /// Like ``receiveFrame(maximumPayload:fitting:_:)``, but with `wait: false` it reads only what
-    /// the socket holds now (`MSG_DONTWAIT`) and returns `nil` when no whole frame is there yet;
-    /// the bytes read so far stay buffered for the next call.
-    mutating func nextFrame<Result>(
-        maximumPayload: Int,
-        fitting: Int? = nil,
-        wait: Bool,
-        _ body: (UnsafeRawBufferPointer, DescriptorCarrier?) throws -> Result
-    ) throws -> Result? {
         guard fd >= 0 else { throw ConnectionError(.closed, "receive on a closed connection") }
         if let error = deferredError {
             deferredError = nil
@@ -99,7 +96,7 @@ struct FrameReader {
                 }
             }
             makeRoom(for: header?.frameLength ?? FrameFormat.reservedHeaderLength + 1)
-            guard try fill(expecting: header, wait: wait) else { return nil }
+            guard try fill(expecting: header, wait: wait) else { throw FrameNotReady() }
         }
     }
 

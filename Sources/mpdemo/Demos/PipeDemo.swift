@@ -108,9 +108,10 @@ struct PipeDemo: ParsableCommand {
 
         let measurements = PipeMeasurements(roundTrips: roundTrips, messages: messages, payloadMib: payloadMib)
         let roundTrip = try measurements.roundTrip()
-        let async = AsyncMeasurements(roundTrips: roundTrips, concurrentReceivers: 1000)
-        let asyncRoundTrip = try async.roundTrip()
-        let concurrentReceives = try async.concurrentReceives()
+        let (asyncRoundTrip, concurrentReceives) = try AsyncMeasurements(
+            roundTrips: roundTrips,
+            concurrentReceivers: 1000
+        ).measureInChild()
         let (perMessageRate, batchedSendRate, batchedRate) = try measurements.oneWay()
         let bandwidth = try measurements.bandwidth()
         let memcpyRate = measureMemcpy(byteCount: payloadMib << 20, repetitions: measurements.repetitions)
