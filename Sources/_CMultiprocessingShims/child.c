@@ -42,7 +42,7 @@ void mpshim_prepare_forked_child(pid_t expected_parent, int lifeline_fd, const i
     pthread_sigmask(SIG_SETMASK, &none, NULL);
     prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0, 0, 0);
     // The parent may have died between fork and prctl; then the signal was never armed.
-    if (getppid() != expected_parent) _exit(70);
+    if (getppid() != expected_parent) _exit(MPSHIM_EXIT_PARENT_VANISHED);
     for (size_t index = 0; index < count; index++) close(close_fds[index]);
     if (lifeline_fd >= 0) mpshim_start_lifeline_watcher(lifeline_fd);
 }

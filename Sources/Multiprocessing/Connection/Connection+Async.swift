@@ -44,7 +44,8 @@ extension Connection {
         while true {
             if try pollImmediately() { return true }
             guard let fd = descriptor?.rawValue else { throw ConnectionError(.closed, "poll on a closed connection") }
-            if try await !EventLoop.shared.wait(for: fd, .readable, until: deadline.instant) { return false }
+            let ready = try await Self.waitOnEventLoop([.init(fd: fd, readiness: .readable)], until: deadline.instant)
+            if ready.isEmpty { return false }
         }
     }
 }

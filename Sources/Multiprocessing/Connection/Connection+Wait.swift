@@ -85,7 +85,7 @@ extension Connection {
                 )
                 return []
             }
-            if try await EventLoop.shared.wait(for: interests, until: deadline.instant).isEmpty { return [] }
+            if try await waitOnEventLoop(interests, until: deadline.instant).isEmpty { return [] }
         }
     }
 

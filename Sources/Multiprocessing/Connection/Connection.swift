@@ -351,7 +351,21 @@ public final class Connection: Sendable {
             }
             if isWritten { return }
             guard let fd = descriptor?.rawValue else { throw ConnectionError(.closed, "send on a closed connection") }
-            _ = try await EventLoop.shared.wait(for: [.init(fd: fd, readiness: .writable)], cancellable: false)
+            _ = try await Self.waitOnEventLoop([.init(fd: fd, readiness: .writable)], cancellable: false)
+        }
+    }
+
+    /// Waits on the event loop, reporting a refused registration as a ``ConnectionError``
+    /// (`EBADF`: the connection was closed meanwhile, so `.closed`).
+    static func waitOnEventLoop(
+        _ interests: [EventLoop.Interest],
+        until deadline: ContinuousClock.Instant? = nil,
+        cancellable: Bool = true
+    ) async throws -> [Int] {
+        do {
+            return try await EventLoop.shared.wait(for: interests, until: deadline, cancellable: cancellable)
+        } catch let error as SystemCallError {
+            throw ConnectionError(error, "waiting for \(interests.count) descriptors")
         }
     }
 
@@ -365,7 +379,7 @@ public final class Connection: Sendable {
             guard let fd = descriptor?.rawValue else {
                 throw ConnectionError(.closed, "receive on a closed connection")
             }
-            _ = try await EventLoop.shared.wait(for: fd, .readable)
+            _ = try await Self.waitOnEventLoop([.init(fd: fd, readiness: .readable)])
         }
     }
 

@@ -61,11 +61,14 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The one mapping from a failed system call to a connection error: a vanished peer
-    /// (`EPIPE`, `ECONNRESET`) is end of stream; anything else a failed call with its `errno`.
+    /// (`EPIPE`, `ECONNRESET`) is end of stream, a descriptor closed meanwhile (`EBADF`, only ever
+    /// seen by a wait racing a ``Connection/close()``) is `.closed`; anything else a failed call.
     init(_ failure: SystemCallError, _ context: String) {
         switch failure.errno {
         case .brokenPipe, .connectionReset:
             self.init(.endOfStream, "\(context): the peer closed its end", underlyingError: failure.errno)
+        case .badFileDescriptor:
+            self.init(.closed, "\(context): the connection was closed", underlyingError: failure.errno)
         default:
             self.init(.systemCallFailed, "\(context): \(failure.call)", underlyingError: failure.errno)
         }

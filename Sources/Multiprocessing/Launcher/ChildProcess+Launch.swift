@@ -48,19 +48,7 @@ extension ChildProcess {
     ) throws
         -> LaunchedChild
     {
-        let sockets: (parent: CInt, child: CInt)
-        let lifeline: (readEnd: CInt, writeEnd: CInt)
-        do throws(SystemCallError) {
-            let pair = try system_socketpair()
-            sockets = (pair.0, pair.1)
-            do { lifeline = try system_pipe() } catch {
-                system_close(sockets.parent)
-                system_close(sockets.child)
-                throw error
-            }
-        } catch {
-            throw ProcessError(error)
-        }
+        let (sockets, lifeline) = try ProcessLauncher.makeChannels()
         let childControl = Connection(
             adopting: sockets.child,
             readable: true,

@@ -49,23 +49,28 @@ final class LaunchedChild: Sendable {
 }
 
 extension ProcessLauncher {
-    /// Spawns a worker (``WorkerProtocol``): re-executes this binary (`/proc/self/exe`) with the
-    /// control socket at fd 3, the lifeline at fd 4 and nothing else above 2, registers it, and
-    /// sends it `configuration`. On any failure nothing is left behind: no descriptor, no process.
-    func spawnWorker(_ configuration: WorkerConfiguration) throws -> LaunchedChild {
-        let sockets: (parent: CInt, child: CInt)
-        let lifeline: (readEnd: CInt, writeEnd: CInt)
+    /// The two channels every child gets: a control socket pair and a lifeline pipe, all
+    /// close-on-exec. Nothing is left open when it throws.
+    static func makeChannels() throws -> (
+        sockets: (parent: CInt, child: CInt), lifeline: (readEnd: CInt, writeEnd: CInt)
+    ) {
         do throws(SystemCallError) {
             let pair = try system_socketpair()
-            sockets = (pair.0, pair.1)
-            do { lifeline = try system_pipe() } catch {
-                system_close(sockets.parent)
-                system_close(sockets.child)
+            do { return ((pair.0, pair.1), try system_pipe()) } catch {
+                system_close(pair.0)
+                system_close(pair.1)
                 throw error
             }
         } catch {
             throw ProcessError(error)
         }
+    }
+
+    /// Spawns a worker (``WorkerProtocol``): re-executes this binary (`/proc/self/exe`) with the
+    /// control socket at fd 3, the lifeline at fd 4 and nothing else above 2, registers it, and
+    /// sends it `configuration`. On any failure nothing is left behind: no descriptor, no process.
+    func spawnWorker(_ configuration: WorkerConfiguration) throws -> LaunchedChild {
+        let (sockets, lifeline) = try Self.makeChannels()
         let pid: pid_t
         do {
             pid = try spawn(name: configuration.processName, control: sockets.child, lifeline: lifeline.readEnd)

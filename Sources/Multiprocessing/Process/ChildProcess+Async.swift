@@ -11,7 +11,11 @@ extension ChildProcess {
             if let status = try joinWithoutWaiting() { return status }
             let interests = waitInterests()
             if interests.isEmpty { continue }
-            _ = try await EventLoop.shared.wait(for: interests)
+            do {
+                _ = try await EventLoop.shared.wait(for: interests)
+            } catch let error as SystemCallError {
+                throw ProcessError(error, pid: pid)
+            }
         }
     }
 

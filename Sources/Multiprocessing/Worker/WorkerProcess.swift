@@ -90,7 +90,11 @@ package final class WorkerProcess: Sendable {
             try await child.control.send(task)
             return try await child.control.receive(TaskReport<Task.Output>.self).result(pid: child.pid).get()
         } catch let error as ConnectionError where error.code == .endOfStream {
-            while try await !EventLoop.shared.wait(for: child.pidfd, .readable) {}
+            do {
+                while try await !EventLoop.shared.wait(for: child.pidfd, .readable) {}
+            } catch let error as SystemCallError {
+                throw ProcessError(error, pid: child.pid)
+            }
             throw diedDuringTask(child)
         }
     }

@@ -47,7 +47,7 @@ enum WorkerExitCode {
     static let success: Int32 = 0
     static let taskFailed: Int32 = 1
     /// The parent vanished or spoke a protocol this worker does not understand (`EX_SOFTWARE`).
-    static let parentVanished: Int32 = 70
+    static let parentVanished: Int32 = MPSHIM_EXIT_PARENT_VANISHED
 }
 
 /// The first frame a worker receives: who it is.

@@ -13,6 +13,10 @@
 /// The environment variable whose presence makes a re-executed binary enter worker mode.
 #define MPSHIM_WORKER_TOKEN "SWIFT_MULTIPROCESSING_WORKER"
 
+/// The exit code of a child whose parent vanished before it could run (EX_SOFTWARE). Defined once,
+/// here, for the C fork path and Swift's `WorkerExitCode`.
+#define MPSHIM_EXIT_PARENT_VANISHED 70
+
 /// Returns the worker token if this process was started as a worker (read from envp in
 /// `__libc_start_main`, before `main`), or NULL. Stable for the life of the process.
 const char *mpshim_worker_token(void);

@@ -243,23 +243,18 @@ final class EventLoop: @unchecked Sendable {
         guard wanted != registration.armed else { return }
         let data = UInt64(registration.generation) << 32 | UInt64(UInt32(bitPattern: interest.fd))
         let events = wanted | mpshim_EPOLLONESHOT
+        let (epollFd, fd) = (epollFd, interest.fd)
+        func control(_ operation: CInt) throws(SystemCallError) {
+            try system_epoll_ctl(epollFd, operation, fd, events: events, data: data)
+        }
+        let (usual, other) =
+            registration.isAdded
+            ? (mpshim_EPOLL_CTL_MOD, mpshim_EPOLL_CTL_ADD) : (mpshim_EPOLL_CTL_ADD, mpshim_EPOLL_CTL_MOD)
         do {
-            try system_epoll_ctl(
-                epollFd,
-                registration.isAdded ? mpshim_EPOLL_CTL_MOD : mpshim_EPOLL_CTL_ADD,
-                interest.fd,
-                events: events,
-                data: data
-            )
-        } catch  where error.errno == .noSuchFileOrDirectory || error.errno == .fileExists {
-            // Our table and the kernel's disagree (the open file was closed elsewhere): use the other op.
-            try system_epoll_ctl(
-                epollFd,
-                registration.isAdded ? mpshim_EPOLL_CTL_ADD : mpshim_EPOLL_CTL_MOD,
-                interest.fd,
-                events: events,
-                data: data
-            )
+            do { try control(usual) } catch  where error.errno == .noSuchFileOrDirectory || error.errno == .fileExists {
+                // Our table and the kernel's disagree (the open file was closed elsewhere): use the other op.
+                try control(other)
+            }
         } catch {
             registration.waits[id] = nil
             throw error
