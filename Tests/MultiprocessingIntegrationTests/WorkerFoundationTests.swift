@@ -175,6 +175,21 @@ struct WorkerProcessTests {
         #expect(error.exitStatus == .signaled(SIGKILL))
     }
 
+    @Test("cancelling an awaited task stops its worker instead of leaving it out of step")
+    func cancelStopsWorker() async throws {
+        let worker = WorkerProcess()
+        try worker.start()
+        #expect(try await worker.run(PidTask()) == worker.pid)
+        let running = Task { try await worker.run(SleepTask(milliseconds: 60_000)) }
+        await Task.yield()
+        running.cancel()
+        await #expect(throws: CancellationError.self) { try await running.value }
+        #expect(worker.exitStatus == .signaled(SIGTERM))
+        #expect(isReaped(try #require(worker.pid)))
+        let error = try await #require(throws: ProcessError.self) { try await worker.run(PidTask()) }
+        #expect(error.code == .notStarted)
+    }
+
     @Test("a worker killed mid-task fails that task with its signal")
     func crashFailsTheTask() throws {
         let worker = WorkerProcess()

@@ -188,3 +188,13 @@ extension Substring {
         drop(while: predicate)
     }
 }
+
+/// Sleeps, standing for long work (for timeout and cancellation tests), then returns its argument.
+public struct SleepTask: ParallelTask {
+    public var milliseconds: Int
+    public init(milliseconds: Int) { self.milliseconds = milliseconds }
+    public func run() -> Int {
+        usleep(UInt32(milliseconds * 1000))
+        return milliseconds
+    }
+}

@@ -81,6 +81,9 @@ package final class WorkerProcess: Sendable {
     }
 
     /// Runs `task` in the worker, suspending (without holding a thread) until it reports.
+    ///
+    /// Cancelling the awaiting task stops the worker (it would otherwise answer the next request
+    /// with this task's report) and throws `CancellationError`.
     package func run<Task: ParallelTask>(_ task: Task) async throws -> Task.Output {
         let request = WorkerRequest.run(typeName: try Self.typeName(of: Task.self))
         let child = try begin()
@@ -89,6 +92,12 @@ package final class WorkerProcess: Sendable {
             try await child.control.send(request)
             try await child.control.send(task)
             return try await child.control.receive(TaskReport<Task.Output>.self).result(pid: child.pid).get()
+        } catch is CancellationError {
+            // The worker is still running the task and would answer a later request with this
+            // task's report: a cancelled task stops its worker (TERM, grace, KILL), as Python's
+            // `Pool.terminate()` would, rather than leave it out of step.
+            _ = reap(child, status: Teardown.terminate(pidfd: child.pidfd, grace: .milliseconds(100)))
+            throw CancellationError()
         } catch let error as ConnectionError where error.code == .endOfStream {
             do {
                 while try await !EventLoop.shared.wait(for: child.pidfd, .readable) {}
