@@ -142,4 +142,28 @@ struct HostileHeaderTests {
         #expect(reader.readBufferCapacity <= 2 * sent + FrameReader.initialCapacity)
         #expect(reader.readBufferCapacity < 16 << 20)
     }
+
+    @Test("descriptors that no frame announces are closed, not hoarded until the table is full")
+    func descriptorFlood() throws {
+        let (reader, writer) = try Connection.pipe()
+        let sender = try #require(writer.descriptor?.rawValue)
+        let copies = [CInt](repeating: sender, count: FrameFormat.maximumDescriptorsPerFrame)
+        // Zero-length frames (header 0) each carrying 253 descriptors they do not announce.
+        var sentMessages = 0
+        var largestQueue = 0
+        let error = try #require(throws: ConnectionError.self) {
+            while true {
+                let header: [UInt8] = [0, 0, 0, 0]
+                _ = try header.withUnsafeBytes { try system_sendmsg(sender, $0, descriptors: copies) }
+                sentMessages += 1
+                _ = try reader.receiveBytes()
+                largestQueue = max(largestQueue, reader.queuedDescriptorCount)
+                if sentMessages > 100 { break }
+            }
+        }
+        #expect(error.code == .descriptorMismatch)
+        #expect(sentMessages <= 5)
+        #expect(largestQueue <= FrameReader.maximumQueuedDescriptors)
+        #expect(reader.queuedDescriptorCount == 0)
+    }
 }

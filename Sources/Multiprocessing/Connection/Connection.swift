@@ -323,6 +323,9 @@ public final class Connection: Sendable {
     /// The read buffer's size now, for tests that check what a hostile peer can make it hold.
     var readBufferCapacity: Int { reader.withLock { $0.bufferCapacity } }
 
+    /// Received descriptors not yet claimed by a frame, for the same tests.
+    var queuedDescriptorCount: Int { reader.withLock { $0.queuedDescriptorCount } }
+
     /// `poll(timeout:)` with no wait, callable from async code without picking the async overload.
     func pollImmediately() throws -> Bool { try poll(timeout: .zero) }
 

@@ -18,6 +18,8 @@ struct FrameReader {
     /// Above this, an emptied buffer is given back, so one huge frame does not pin its memory (2 MiB
     /// keeps the buffer of a stream of 1 MiB frames).
     static let retainedCapacity = 2 << 20
+    /// Descriptors that may wait for their frames; more means the peer sends descriptors no frame announces.
+    static let maximumQueuedDescriptors = 4 * FrameFormat.maximumDescriptorsPerFrame
 
     var fd: CInt
     private var storage: [UInt8]
@@ -109,6 +111,9 @@ struct FrameReader {
 
     /// Whether a receive would find data, an error or end of stream without waiting.
     var hasBufferedInput: Bool { end > start || sawEndOfStream || deferredError != nil }
+
+    /// Descriptors received and not yet claimed by a frame, for tests.
+    var queuedDescriptorCount: Int { descriptors.count }
 
     /// The size of the read buffer now: what a peer's bytes (not its headers) made this reader hold.
     var bufferCapacity: Int { storage.count }
@@ -210,6 +215,17 @@ struct FrameReader {
         }
         guard let message else { return false }
         descriptors.append(contentsOf: message.descriptors)
+        if descriptors.count > Self.maximumQueuedDescriptors {
+            // Descriptors no frame claims would pile up until the table is full: a hostile or broken
+            // peer. A well-behaved one never has more than about two frames' worth in flight (each
+            // read stops at the next message that carries descriptors).
+            let count = descriptors.count
+            discardDescriptors()
+            throw ConnectionError(
+                .descriptorMismatch,
+                "\(count) descriptors arrived that no frame claimed; they were closed"
+            )
+        }
         if message.descriptorsTruncated {
             throw ConnectionError(
                 .descriptorMismatch,
