@@ -83,6 +83,33 @@ struct ChildRegressionTests {
         #expect(try parentEnd.receive(Int.self) == 7)
     }
 
+    @Test("a forked child does not wait for the parent's non-daemon threads, which it does not have")
+    func forkWhileParentThreadRuns() throws {
+        let (release, releaseEnd) = try Connection.pipe()
+        let parentThread = WorkerThread { try releaseEnd.receive(Int.self) }  // non-daemon, blocked
+        try parentThread.start()
+        let forked = ChildProcess(forking: { 5 })
+        try forked.start()
+        #expect(try forked.value() == 5)
+        try release.send(1)
+        #expect(try parentThread.value() == 1)
+    }
+
+    @Test("a forked child closing an inherited connection leaves the parent's awaited receive alone")
+    func forkedCloseKeepsParentWaits() async throws {
+        let (reader, writer) = try Connection.pipe()
+        let waiter = Task { try await reader.receive(Int.self) }
+        while EventLoop.shared.pendingWaitCount == 0 { await Task.yield() }
+        let forked = ChildProcess(forking: {
+            reader.close()  // the child's copy only
+            return 0
+        })
+        try forked.start()
+        #expect(try await forked.value() == 0)
+        try await writer.send(42)
+        #expect(try await waiter.value == 42)
+    }
+
     @Test("a task's error is printed on the child's standard error, unless turned off", arguments: [true, false])
     func errorsArePrinted(printsErrors: Bool) throws {
         let child = ChildProcess(running: CaptureGrandchildErrorTask(printsErrors: printsErrors))

@@ -59,7 +59,7 @@ struct SyscallMockingTests {
         #expect(try reader.receiveValue(Int.self, wait: false) == 4)
     }
 
-    @Test("a real error from a send is a ConnectionError carrying the errno")
+    @Test("a real error from a send is a ConnectionError carrying the errno, and sticks")
     func sendFailure() throws {
         let (_, writer) = try Connection.pipe()
         let driver = MockingDriver()
@@ -67,8 +67,13 @@ struct SyscallMockingTests {
         let error = try #require(throws: ConnectionError.self) { try driver.withMocking { try writer.send(1) } }
         #expect(error.code == .systemCallFailed)
         #expect(error.underlyingError == .noBufferSpace)
+        // The stream may hold part of a frame now: every later send throws the same error.
+        let again = try #require(throws: ConnectionError.self) { try writer.send(2) }
+        #expect(again.underlyingError == .noBufferSpace)
+
+        let (_, other) = try Connection.pipe()
         driver.forceErrors("send", [.brokenPipe])
-        let gone = try #require(throws: ConnectionError.self) { try driver.withMocking { try writer.send(1) } }
+        let gone = try #require(throws: ConnectionError.self) { try driver.withMocking { try other.send(1) } }
         #expect(gone.code == .endOfStream)
     }
 
@@ -96,6 +101,29 @@ struct SyscallMockingTests {
         #expect(error.underlyingError == .noMemory)
         #expect(child.pid == nil)
         #expect(driver.trace.contains("posix_spawn"))
+    }
+
+    @Test("an async sender whose frame a failed blocking flush dropped gets the error, not a spin")
+    func asyncSenderLearnsOfFailure() async throws {
+        let (reader, writer) = try Connection.pipe()
+        let big = [UInt8](repeating: 1, count: 4 << 20)
+        // The async send queues its frame and suspends with most of it unwritten (nobody reads).
+        let sender = Task { try await writer.send(big) }
+        while EventLoop.shared.pendingWaitCount == 0 { await Task.yield() }
+        // A blocking send from another thread hits a failure while flushing what is queued.
+        let failing = WorkerThread {
+            let driver = MockingDriver()
+            driver.forceErrors("send", [.noBufferSpace])
+            try driver.withMocking { try writer.send(7) }
+        }
+        try failing.start()
+        #expect(throws: ConnectionError.self) { try failing.value() }
+        // Drain raw bytes (the frame will never be whole): the socket turns writable, waking the sender.
+        var drain = [UInt8](repeating: 0, count: 256 * 1024)
+        let fd = try #require(reader.descriptor?.rawValue)
+        _ = drain.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        let error = await #expect(throws: ConnectionError.self) { try await sender.value }
+        #expect(error?.underlyingError == .noBufferSpace)
     }
 }
 #endif

@@ -44,7 +44,7 @@ extension Connection {
         while true {
             if try pollImmediately() { return true }
             guard let fd = descriptor?.rawValue else { throw ConnectionError(.closed, "poll on a closed connection") }
-            let ready = try await Self.waitOnEventLoop([.init(fd: fd, readiness: .readable)], until: deadline.instant)
+            let ready = try await waitOnEventLoop([.init(fd: fd, readiness: .readable)], until: deadline.instant)
             if ready.isEmpty { return false }
         }
     }

@@ -85,7 +85,15 @@ extension Connection {
                 )
                 return []
             }
-            if try await waitOnEventLoop(interests, until: deadline.instant).isEmpty { return [] }
+            let woken: [Int]
+            do {
+                woken = try await EventLoop.shared.wait(for: interests, until: deadline.instant)
+            } catch let error as SystemCallError {
+                // A descriptor closed while waited for: report what is ready now instead.
+                if error.errno == .badFileDescriptor { return try readyNow(objects) }
+                throw ConnectionError(error, "waiting for \(objects.count) objects")
+            }
+            if woken.isEmpty { return [] }
         }
     }
 

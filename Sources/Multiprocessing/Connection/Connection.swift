@@ -354,21 +354,27 @@ public final class Connection: Sendable {
             }
             if isWritten { return }
             guard let fd = descriptor?.rawValue else { throw ConnectionError(.closed, "send on a closed connection") }
-            _ = try await Self.waitOnEventLoop([.init(fd: fd, readiness: .writable)], cancellable: false)
+            _ = try await waitOnEventLoop([.init(fd: fd, readiness: .writable)], cancellable: false)
         }
     }
 
-    /// Waits on the event loop, reporting a refused registration as a ``ConnectionError``
-    /// (`EBADF`: the connection was closed meanwhile, so `.closed`).
-    static func waitOnEventLoop(
+    /// Waits on the event loop for this connection's socket, reporting a refused registration as a
+    /// ``ConnectionError`` (`EBADF`: closed meanwhile, so `.closed`). A close that races the arm
+    /// ends the wait, so the caller retries and meets the closed state.
+    func waitOnEventLoop(
         _ interests: [EventLoop.Interest],
         until deadline: ContinuousClock.Instant? = nil,
         cancellable: Bool = true
     ) async throws -> [Int] {
         do {
-            return try await EventLoop.shared.wait(for: interests, until: deadline, cancellable: cancellable)
+            return try await EventLoop.shared.wait(
+                for: interests,
+                until: deadline,
+                cancellable: cancellable,
+                isStillValid: { [self] in !isClosed }
+            )
         } catch let error as SystemCallError {
-            throw ConnectionError(error, "waiting for \(interests.count) descriptors")
+            throw ConnectionError(error, "waiting on the connection's socket")
         }
     }
 
@@ -382,7 +388,7 @@ public final class Connection: Sendable {
             guard let fd = descriptor?.rawValue else {
                 throw ConnectionError(.closed, "receive on a closed connection")
             }
-            _ = try await Self.waitOnEventLoop([.init(fd: fd, readiness: .readable)])
+            _ = try await waitOnEventLoop([.init(fd: fd, readiness: .readable)])
         }
     }
 

@@ -105,7 +105,9 @@ struct FrameReader {
     /// Whether a whole frame is buffered, so a receive needs no system call. A header that would
     /// throw counts as present: the receive then reports it.
     func hasCompleteFrame(maximumPayload: Int) -> Bool {
-        guard let header = try? parseHeader(maximumPayload: maximumPayload) else { return end > start }
+        let header: FrameHeader?
+        do { header = try parseHeader(maximumPayload: maximumPayload) } catch { return true }
+        guard let header else { return false }  // part of a header: the rest needs a read
         return end - start >= header.frameLength
     }
 

@@ -19,6 +19,10 @@ struct FrameWriter {
     private var sentCount = 0
     /// Bytes ever written to the socket, so an async sender can tell when its frame is out.
     private(set) var writtenTotal: UInt64 = 0
+    /// The error that broke the stream, thrown again by every later send. After a failed write the
+    /// peer may hold part of a frame, so nothing more can be sent; and an async sender whose frame
+    /// was dropped with the buffer learns it here instead of waiting for bytes that never go out.
+    private(set) var failure: ConnectionError?
     private var encoder = BinaryEncoder()
     private let carrier = DescriptorCarrier()
 
@@ -36,7 +40,7 @@ struct FrameWriter {
     /// sent at once (after what was pending), because its descriptors ride on its first byte.
     /// Nothing is appended when encoding throws.
     mutating func appendFrame<Value: Encodable>(for value: Value, maximumPayload: Int) throws {
-        guard fd >= 0 else { throw ConnectionError(.closed, "send on a closed connection") }
+        try checkUsable()
         let frameStart = reserveHeader()
         if !carrier.descriptors.isEmpty { carrier.reset() }
         do {
@@ -65,9 +69,15 @@ struct FrameWriter {
     /// Writes everything pending, blocking while the socket is full.
     mutating func flush() throws {
         guard pendingByteCount > 0 else { return }
+        try checkUsable()
         defer { resetBuffer() }
         let (fd, sentCount) = (fd, sentCount)
-        try buffer.withUnsafeBytes { try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: $0[sentCount...])) }
+        do {
+            try buffer.withUnsafeBytes { try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: $0[sentCount...])) }
+        } catch let error as ConnectionError {
+            failure = error
+            throw error
+        }
         writtenTotal += UInt64(pendingByteCount)
     }
 
@@ -75,7 +85,7 @@ struct FrameWriter {
     /// everything pending was written; the rest stays buffered, in order, for the next flush.
     mutating func flushAvailable() throws -> Bool {
         let fd = fd
-        guard fd >= 0 else { throw ConnectionError(.closed, "send on a closed connection") }
+        try checkUsable()
         while pendingByteCount > 0 {
             let sentCount = sentCount
             let sent: Int
@@ -86,7 +96,9 @@ struct FrameWriter {
             } catch let error as SystemCallError where error.wouldBlock {
                 return false
             } catch let error as SystemCallError {
-                throw ConnectionError(error, "sending on fd \(fd)")
+                failure = ConnectionError(error, "sending on fd \(fd)")
+                resetBuffer()
+                throw failure!
             }
             self.sentCount += sent
             writtenTotal += UInt64(sent)
@@ -97,7 +109,7 @@ struct FrameWriter {
 
     /// Sends `bytes` as one frame after whatever is pending.
     mutating func sendRaw(_ bytes: UnsafeRawBufferPointer) throws {
-        guard fd >= 0 else { throw ConnectionError(.closed, "send on a closed connection") }
+        try checkUsable()
         let frameStart = reserveHeader()
         FrameFormat.writeHeader(in: &buffer, frameStart: frameStart, payloadLength: bytes.count, descriptorCount: 0)
         if bytes.count < Self.directWriteThreshold {
@@ -106,7 +118,11 @@ struct FrameWriter {
             return
         }
         try flush()
-        try Self.sendAll(fd, bytes)
+        let fd = fd
+        do { try Self.sendAll(fd, bytes) } catch let error as ConnectionError {
+            failure = error
+            throw error
+        }
         writtenTotal += UInt64(bytes.count)
     }
 
@@ -115,6 +131,11 @@ struct FrameWriter {
         let frameStart = reserveHeader()
         FrameFormat.writeHeader(in: &buffer, frameStart: frameStart, payloadLength: bytes.count, descriptorCount: 0)
         buffer.append(contentsOf: bytes)
+    }
+
+    private func checkUsable() throws {
+        guard fd >= 0 else { throw ConnectionError(.closed, "send on a closed connection") }
+        if let failure { throw failure }
     }
 
     /// Drops everything pending (the connection is closing).
@@ -140,14 +161,19 @@ struct FrameWriter {
     private mutating func sendWithDescriptors(frameStart: Int, descriptors: [CInt]) throws {
         let (fd, sentCount) = (fd, sentCount)
         defer { resetBuffer() }
-        try buffer.withUnsafeBytes { bytes in
-            try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: bytes[sentCount..<frameStart]))
-            let frame = UnsafeRawBufferPointer(rebasing: bytes[frameStart...])
-            let sent: Int
-            do throws(SystemCallError) { sent = try system_sendmsg(fd, frame, descriptors: descriptors) } catch {
-                throw ConnectionError(error, "sending descriptors on fd \(fd)")
+        do {
+            try buffer.withUnsafeBytes { bytes in
+                try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: bytes[sentCount..<frameStart]))
+                let frame = UnsafeRawBufferPointer(rebasing: bytes[frameStart...])
+                let sent: Int
+                do throws(SystemCallError) { sent = try system_sendmsg(fd, frame, descriptors: descriptors) } catch {
+                    throw ConnectionError(error, "sending descriptors on fd \(fd)")
+                }
+                try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: frame[sent...]))
             }
-            try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: frame[sent...]))
+        } catch let error as ConnectionError {
+            failure = error
+            throw error
         }
         writtenTotal += UInt64(pendingByteCount)
     }

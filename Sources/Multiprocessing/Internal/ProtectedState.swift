@@ -32,6 +32,14 @@ final class ProtectedState<State>: @unchecked Sendable {
         defer { pthread_mutex_unlock(mutex) }
         return try body(&state.pointee)
     }
+
+    /// In a forked child only, before anything else touches it: a fresh mutex (another thread of
+    /// the parent may have held the old one at the fork, and that thread does not exist here) and
+    /// a new state.
+    func resetAfterFork(_ state: State) {
+        pthread_mutex_init(mutex, nil)
+        self.state.pointee = state
+    }
 }
 
 /// A one-shot event that threads can wait for with a timeout (`pthread_cond` on `CLOCK_MONOTONIC`).
@@ -105,6 +113,13 @@ final class ConditionSignal: @unchecked Sendable {
         pthread_mutex_destroy(mutex)
         condition.deallocate()
         mutex.deallocate()
+    }
+
+    /// In a forked child only: fresh primitives, as ``ProtectedState/resetAfterFork(_:)``.
+    func resetAfterFork() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+        generation = 0
     }
 
     func broadcast() {

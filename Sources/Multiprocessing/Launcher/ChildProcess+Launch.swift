@@ -77,7 +77,10 @@ extension ChildProcess {
                     closing.withUnsafeBufferPointer {
                         mpshim_prepare_forked_child(parentPid, lifeline.readEnd, $0.baseAddress, $0.count)
                     }
-                    WorkerContext.install(configuration, startMethod: .fork)
+                    // Only this thread exists now: state other threads shared is made private first.
+                    EventLoop.disableInForkedChild()
+                    WorkerThreadRegistry.resetAfterFork()
+                    WorkerContext.install(configuration, startMethod: .fork, afterFork: true)
                     let code: Int32
                     do {
                         code = encode(try body(), childControl)

@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// Async variants: waiting suspends the task on the library's event loop, which watches the
 /// child's pidfd and control socket; no thread is held while the child runs.
 extension ChildProcess {
@@ -9,13 +11,16 @@ extension ChildProcess {
     public func join() async throws -> ExitStatus {
         while true {
             if let status = try joinWithoutWaiting() { return status }
-            let interests = waitInterests()
-            if interests.isEmpty { continue }
+            guard let (child, interests) = waitInterests() else { continue }
             do {
-                _ = try await EventLoop.shared.wait(for: interests)
+                // A closed control socket means another joiner finished the child: look again.
+                _ = try await EventLoop.shared.wait(for: interests, isStillValid: { !child.control.isClosed })
+            } catch let error as SystemCallError where error.errno == .badFileDescriptor {
+                // Closed by another joiner between reading the interests and arming them.
             } catch let error as SystemCallError {
-                throw ProcessError(error, pid: pid)
+                throw ProcessError(error, pid: child.pid)
             }
+            withExtendedLifetime(child) {}
         }
     }
 

@@ -290,13 +290,15 @@ public final class ChildProcess<Output: Sendable>: Sendable {
     }
 
     /// What an async waiter watches: the pidfd, and the control socket while the report is pending.
-    func waitInterests() -> [EventLoop.Interest] {
-        guard case .running(let child, let isReportPending) = state.withLock({ $0.waitTarget }) else { return [] }
+    /// The child is returned with them: the waiter holds it until the wait ends, so the pidfd cannot
+    /// be closed (and its number reused) under the wait by another joiner.
+    func waitInterests() -> (child: LaunchedChild, interests: [EventLoop.Interest])? {
+        guard case .running(let child, let isReportPending) = state.withLock({ $0.waitTarget }) else { return nil }
         var interests = [EventLoop.Interest(fd: child.pidfd, readiness: .readable)]
         if isReportPending, let fd = child.control.descriptor?.rawValue {
             interests.append(EventLoop.Interest(fd: fd, readiness: .readable))
         }
-        return interests
+        return (child, interests)
     }
 
     /// ``join(timeout:)`` with no wait, for the async overloads.

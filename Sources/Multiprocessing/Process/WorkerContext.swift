@@ -26,7 +26,9 @@ public enum WorkerContext {
     private static let identity = ProtectedState<(current: ProcessIdentity, parent: ProcessIdentity?)?>(nil)
 
     /// Sets who this process is, once it knows (a worker, from its configuration; a forked child).
-    static func install(_ configuration: WorkerConfiguration, startMethod: StartMethod) {
+    /// In a forked child, `afterFork` replaces the lock instead of taking it: a parent thread may
+    /// have held it at the fork.
+    static func install(_ configuration: WorkerConfiguration, startMethod: StartMethod, afterFork: Bool = false) {
         let current = ProcessIdentity(
             name: configuration.processName,
             pid: system_getpid(),
@@ -39,7 +41,11 @@ public enum WorkerContext {
             isDaemon: false,
             startMethod: nil
         )
-        identity.withLock { $0 = (current, parent) }
+        if afterFork {
+            identity.resetAfterFork((current, parent))
+        } else {
+            identity.withLock { $0 = (current, parent) }
+        }
     }
 
     /// This process: Python's `current_process()`.

@@ -153,6 +153,13 @@ enum WorkerThreadRegistry {
         if remaining == 0 { allFinished.broadcast() }
     }
 
+    /// In a forked child: the parent's threads do not exist here, so none is counted (and a lock
+    /// a parent thread held at the fork is replaced).
+    static func resetAfterFork() {
+        running.resetAfterFork(0)
+        allFinished.resetAfterFork()
+    }
+
     /// Blocks until no non-daemon thread runs.
     static func waitForNonDaemonThreads() {
         allFinished.wait(until: { running.withLock { $0 == 0 } })

@@ -43,8 +43,18 @@ final class EventLoop: @unchecked Sendable {
 
     private static let isStarted = ProtectedState(false)
 
-    /// ``forget(_:)`` on the shared loop if it runs; closing a descriptor never starts the loop.
+    /// Set in a forked child before its body runs. The child shares the parent's epoll instance
+    /// (an inherited descriptor) and a copy of its tables, but not its loop thread: touching them
+    /// would delete the parent's registrations and resume the parent's continuations here.
+    /// Written once, by the only thread of a new child, before anything reads it there.
+    nonisolated(unsafe) private static var isDisabled = false
+
+    static func disableInForkedChild() { isDisabled = true }
+
+    /// ``forget(_:)`` on the shared loop if it runs in this process; closing a descriptor never
+    /// starts the loop, and a forked child's closes leave the parent's loop alone.
     static func forgetIfRunning(_ fd: CInt) {
+        if isDisabled { return }
         if isStarted.withLock({ $0 }) { shared.forget(fd) }
     }
 
@@ -79,8 +89,6 @@ final class EventLoop: @unchecked Sendable {
     private struct Registration {
         var generation: UInt32
         var isAdded = false
-        /// The epoll events armed now; 0 once a one-shot event fired.
-        var armed: UInt32 = 0
         var waits: [UInt64: Readiness] = [:]
     }
 
@@ -120,19 +128,23 @@ final class EventLoop: @unchecked Sendable {
     /// - Throws: `CancellationError` as soon as the awaiting task is cancelled; `SystemCallError`
     ///   when epoll refuses a descriptor. With `cancellable: false` the wait ignores cancellation
     ///   (a frame half written must be finished whatever happens to the task).
+    ///   `isStillValid`, when given, is asked once the descriptors are armed (outside the loop's lock):
+    ///   `false` ends the wait at once as if ready. It closes the race with an owner that closed the
+    ///   descriptor between the caller reading its number and the arm.
     func wait(
         for interests: [Interest],
         until deadline: ContinuousClock.Instant? = nil,
-        cancellable: Bool = true
+        cancellable: Bool = true,
+        isStillValid: (@Sendable () -> Bool)? = nil
     ) async throws -> [Int] {
         let id = state.withLock { state in
             state.nextWaitID += 1
             state.waits[state.nextWaitID] = .starting
             return state.nextWaitID
         }
-        guard cancellable else { return try await suspend(id, interests, deadline) }
+        guard cancellable else { return try await suspend(id, interests, deadline, isStillValid) }
         return try await withTaskCancellationHandler {
-            try await suspend(id, interests, deadline)
+            try await suspend(id, interests, deadline, isStillValid)
         } onCancel: {
             let continuation = state.withLock { state -> UnsafeContinuation<[Int], any Error>? in
                 switch state.waits[id] {
@@ -153,7 +165,8 @@ final class EventLoop: @unchecked Sendable {
     private func suspend(
         _ id: UInt64,
         _ interests: [Interest],
-        _ deadline: ContinuousClock.Instant?
+        _ deadline: ContinuousClock.Instant?,
+        _ isStillValid: (@Sendable () -> Bool)?
     ) async throws -> [Int] {
         try await withUnsafeThrowingContinuation { continuation in
             let (immediate, shouldWake) = state.withLock { state -> (Result<[Int], any Error>?, Bool) in
@@ -181,8 +194,19 @@ final class EventLoop: @unchecked Sendable {
                 }
                 return (nil, false)
             }
-            if let immediate { continuation.resume(with: immediate) }
+            if let immediate {
+                continuation.resume(with: immediate)
+                return
+            }
             if shouldWake { wake() }
+            if let isStillValid, !isStillValid() {
+                let stale = state.withLock { state -> UnsafeContinuation<[Int], any Error>? in
+                    guard case .waiting(let wait) = state.waits[id] else { return nil }
+                    detach(id, wait, from: &state)
+                    return wait.continuation
+                }
+                stale?.resume(returning: Array(interests.indices))
+            }
         }
     }
 
@@ -230,6 +254,7 @@ final class EventLoop: @unchecked Sendable {
         return events
     }
 
+    /// Adds `id`'s interest in a descriptor and arms it for everything its waits ask for.
     private func arm(_ interest: Interest, for id: UInt64, in state: inout State) throws(SystemCallError) {
         var registration =
             state.registrations[interest.fd]
@@ -238,29 +263,34 @@ final class EventLoop: @unchecked Sendable {
                 return Registration(generation: state.nextGeneration)
             }()
         registration.waits[id, default: []].formUnion(interest.readiness)
-        let wanted = registration.waits.values.reduce(0) { $0 | epollEvents($1) }
         defer { state.registrations[interest.fd] = registration }
-        guard wanted != registration.armed else { return }
-        let data = UInt64(registration.generation) << 32 | UInt64(UInt32(bitPattern: interest.fd))
+        do {
+            try rearm(interest.fd, &registration)
+        } catch {
+            registration.waits[id] = nil
+            throw error
+        }
+    }
+
+    /// Arms `fd` for the union of its waits. Always a system call, even when the table says it is
+    /// armed already: the table cannot see a close elsewhere that silently dropped the kernel's
+    /// entry, and a skipped arm would then never fire.
+    private func rearm(_ fd: CInt, _ registration: inout Registration) throws(SystemCallError) {
+        let wanted = registration.waits.values.reduce(0) { $0 | epollEvents($1) }
+        let data = UInt64(registration.generation) << 32 | UInt64(UInt32(bitPattern: fd))
         let events = wanted | mpshim_EPOLLONESHOT
-        let (epollFd, fd) = (epollFd, interest.fd)
+        let epollFd = epollFd
         func control(_ operation: CInt) throws(SystemCallError) {
             try system_epoll_ctl(epollFd, operation, fd, events: events, data: data)
         }
         let (usual, other) =
             registration.isAdded
             ? (mpshim_EPOLL_CTL_MOD, mpshim_EPOLL_CTL_ADD) : (mpshim_EPOLL_CTL_ADD, mpshim_EPOLL_CTL_MOD)
-        do {
-            do { try control(usual) } catch  where error.errno == .noSuchFileOrDirectory || error.errno == .fileExists {
-                // Our table and the kernel's disagree (the open file was closed elsewhere): use the other op.
-                try control(other)
-            }
-        } catch {
-            registration.waits[id] = nil
-            throw error
+        do { try control(usual) } catch  where error.errno == .noSuchFileOrDirectory || error.errno == .fileExists {
+            // Our table and the kernel's disagree (the open file was closed elsewhere): use the other op.
+            try control(other)
         }
         registration.isAdded = true
-        registration.armed = wanted
     }
 
     /// Removes a wait from every registration and from the tables; the caller resumes it.
@@ -324,11 +354,9 @@ final class EventLoop: @unchecked Sendable {
     ) -> [Completion] {
         var completions: [Completion] = []
         for (fd, event) in ready {
-            guard var registration = state.registrations[fd], registration.generation == event.generation else {
+            guard let registration = state.registrations[fd], registration.generation == event.generation else {
                 continue
             }
-            registration.armed = 0
-            state.registrations[fd] = registration
             for (id, asked) in registration.waits where !asked.isDisjoint(with: event.readiness) {
                 guard case .waiting(let wait) = state.waits[id] else { continue }
                 detach(id, wait, from: &state)
@@ -340,11 +368,12 @@ final class EventLoop: @unchecked Sendable {
                 completions.append((wait.continuation, .success(indices)))
             }
             // Waits still registered for the other direction need the descriptor armed again.
-            guard let remaining = state.registrations[fd], !remaining.waits.isEmpty else { continue }
-            for (id, readiness) in remaining.waits {
-                do {
-                    try arm(Interest(fd: fd, readiness: readiness), for: id, in: &state)
-                } catch {
+            guard var remaining = state.registrations[fd], !remaining.waits.isEmpty else { continue }
+            do {
+                try rearm(fd, &remaining)
+                state.registrations[fd] = remaining
+            } catch {
+                for id in remaining.waits.keys {
                     guard case .waiting(let wait) = state.waits[id] else { continue }
                     detach(id, wait, from: &state)
                     completions.append((wait.continuation, .failure(error)))
