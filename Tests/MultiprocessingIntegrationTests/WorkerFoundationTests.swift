@@ -20,6 +20,21 @@ struct ChildRegressionTests {
         #expect(isReaped(try #require(child.pid)))
     }
 
+    @Test("a 32 MiB output crosses intact; short joins return while it is still arriving")
+    func largeOutput() async throws {
+        let child = ChildProcess(running: LargeOutputTask(byteCount: 32 << 20))
+        try child.start()
+        // Each short join reads what has arrived and returns; none waits for the whole report.
+        var status: Multiprocessing.ExitStatus?
+        while status == nil { status = try child.joinWithoutWaiting() }
+        let bytes = try await child.value()
+        #expect(bytes.count == 32 << 20 && LargePayloadTask.matchesPattern(bytes))
+
+        let awaited = ChildProcess(running: LargeOutputTask(byteCount: 32 << 20))
+        try awaited.start()
+        #expect(LargePayloadTask.matchesPattern(try await awaited.value()))
+    }
+
     @Test("a spawned child does not inherit a descriptor the parent left inheritable")
     func noInheritedDescriptors() throws {
         var fds: [Int32] = [-1, -1]

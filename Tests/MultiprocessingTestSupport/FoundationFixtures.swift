@@ -198,3 +198,10 @@ public struct SleepTask: ParallelTask {
         return milliseconds
     }
 }
+
+/// Returns `byteCount` bytes of ``LargePayloadTask/pattern(_:)``: an output far larger than a socket buffer.
+public struct LargeOutputTask: ParallelTask {
+    public var byteCount: Int
+    public init(byteCount: Int) { self.byteCount = byteCount }
+    public func run() -> [UInt8] { LargePayloadTask.pattern(byteCount) }
+}

@@ -67,7 +67,9 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         startMethod = .spawn
         let typeName = _mangledTypeName(Task.self) ?? ""
         work = .task(typeName: typeName, checkedLocally: true, send: { try $0.send(task) })
-        readReport = { control, pid in try control.receive(TaskReport<Task.Output>.self).result(pid: pid) }
+        readReport = { control, pid in
+            try control.receiveValue(TaskReport<Task.Output>.self, wait: false).result(pid: pid)
+        }
     }
 
     /// A child that runs `body` in a forked copy of this process (``StartMethod/fork``).
@@ -85,7 +87,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         self.printsErrors = printsErrors
         startMethod = .fork
         work = .closure(body, encode: { sendReport(.success($0), over: $1) })
-        readReport = { control, pid in try control.receive(TaskReport<Output>.self).result(pid: pid) }
+        readReport = { control, pid in try control.receiveValue(TaskReport<Output>.self, wait: false).result(pid: pid) }
     }
 
     /// A child that runs `body`, which returns nothing, in a forked copy of this process.
@@ -100,7 +102,9 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         self.printsErrors = printsErrors
         startMethod = .fork
         work = .closure(body, encode: { _, control in sendReport(.success(NoOutput()), over: control) })
-        readReport = { control, pid in try control.receive(TaskReport<NoOutput>.self).result(pid: pid).map { _ in () } }
+        readReport = { control, pid in
+            try control.receiveValue(TaskReport<NoOutput>.self, wait: false).result(pid: pid).map { _ in () }
+        }
     }
 
     /// A spawned child told to run the type named `typeName` with `payload` as its encoding, without
@@ -111,7 +115,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         printsErrors = true
         startMethod = .spawn
         work = .task(typeName: typeName, checkedLocally: false, send: { try $0.send(payload) })
-        readReport = { control, pid in try control.receive(TaskReport<Output>.self).result(pid: pid) }
+        readReport = { control, pid in try control.receiveValue(TaskReport<Output>.self, wait: false).result(pid: pid) }
     }
 
     deinit {
@@ -314,11 +318,15 @@ public final class ChildProcess<Output: Sendable>: Sendable {
         return try result.get()
     }
 
-    /// Reads the child's report, which is one frame holding the output or the error.
+    /// Reads the child's report, which is one frame holding the output or the error, without
+    /// blocking: a report still arriving stays pending (and buffered), so a wait never overruns
+    /// its timeout and an async join never blocks a thread while a large output crosses.
     private func receiveReport(from child: LaunchedChild) {
         let outcome: Result<Output, any Error>?
         do {
             outcome = try readReport(child.control, child.pid)
+        } catch is FrameNotReady {
+            return
         } catch let error as ConnectionError where error.code == .endOfStream {
             outcome = nil
         } catch {
