@@ -32,7 +32,7 @@ let package = Package(
                 "_CMultiprocessingShims",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
-            exclude: ["Codec/README.md"],
+            exclude: ["Codec/README.md", "Worker/README.md", "Internal/EventLoop/README.md"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
