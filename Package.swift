@@ -18,6 +18,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -31,6 +32,7 @@ let package = Package(
             dependencies: [
                 "_CMultiprocessingShims",
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ],
             exclude: ["Codec/README.md", "Worker/README.md", "Internal/EventLoop/README.md"],
             swiftSettings: strictSettings

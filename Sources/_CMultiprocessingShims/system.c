@@ -153,3 +153,57 @@ int mpshim_affinity_cpu_count(void) {
     if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
     return CPU_COUNT(&set);
 }
+
+// MARK: - Shared memory
+
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int mpshim_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+
+int mpshim_shm_open(const char *name, int flags, unsigned int mode) {
+    return shm_open(name, flags | O_CLOEXEC, (mode_t)mode);
+}
+
+void *mpshim_map_shared(int fd, size_t length) {
+    void *address = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    return address == MAP_FAILED ? NULL : address;
+}
+
+long long mpshim_file_size(int fd) {
+    struct stat info;
+    if (fstat(fd, &info) != 0) return -1;
+    return (long long)info.st_size;
+}
+
+// MARK: - Robust mutexes
+
+const int mpshim_EOWNERDEAD = EOWNERDEAD;
+const int mpshim_ENOTRECOVERABLE = ENOTRECOVERABLE;
+
+int mpshim_robust_mutex_init(void *mutex, int recursive) {
+    pthread_mutexattr_t attributes;
+    int result = pthread_mutexattr_init(&attributes);
+    if (result != 0) return result;
+    pthread_mutexattr_setpshared(&attributes, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&attributes, PTHREAD_MUTEX_ROBUST);
+    if (recursive) pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_RECURSIVE);
+    result = pthread_mutex_init((pthread_mutex_t *)mutex, &attributes);
+    pthread_mutexattr_destroy(&attributes);
+    return result;
+}
+
+size_t mpshim_mutex_size(void) { return sizeof(pthread_mutex_t); }
+
+int mpshim_mutex_timedlock_after(void *mutex, long long nanoseconds) {
+    // On the monotonic clock (pthread_mutex_clocklock, glibc >= 2.30): a wall-clock change must not
+    // stretch or cut a timeout.
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    long long total = (long long)deadline.tv_nsec + (nanoseconds > 0 ? nanoseconds : 0);
+    deadline.tv_sec += (time_t)(total / 1000000000LL);
+    deadline.tv_nsec = (long)(total % 1000000000LL);
+    return pthread_mutex_clocklock((pthread_mutex_t *)mutex, CLOCK_MONOTONIC, &deadline);
+}

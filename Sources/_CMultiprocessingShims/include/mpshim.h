@@ -107,6 +107,32 @@ int mpshim_spawn_file_actions_addclosefrom(void *actions, int lowest);
 /// Returns 0 or -1/errno.
 int mpshim_close_descriptors_from(int lowest);
 
+// MARK: - Shared memory
+
+/// memfd_create(name, MFD_CLOEXEC) (Linux >= 3.17, glibc >= 2.27; Swift's Glibc module lacks it
+/// without _GNU_SOURCE). Returns -1/errno.
+int mpshim_memfd_create(const char *name);
+/// shm_open(name, flags | O_CLOEXEC, mode): variadic-free wrapper. Returns -1/errno.
+int mpshim_shm_open(const char *name, int flags, unsigned int mode);
+/// mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), with NULL instead of MAP_FAILED
+/// (a macro) on failure; errno is set.
+void *mpshim_map_shared(int fd, size_t length);
+/// The size of the file behind `fd` (fstat's st_size), or -1/errno.
+long long mpshim_file_size(int fd);
+
+// MARK: - Robust process-shared mutexes (the attribute macros and EOWNERDEAD)
+
+extern const int mpshim_EOWNERDEAD;
+extern const int mpshim_ENOTRECOVERABLE;
+/// pthread_mutex_init with PTHREAD_PROCESS_SHARED and PTHREAD_MUTEX_ROBUST (and, when `recursive`,
+/// PTHREAD_MUTEX_RECURSIVE) on memory shared between processes. Returns 0 or an errno.
+int mpshim_robust_mutex_init(void *mutex, int recursive);
+/// sizeof(pthread_mutex_t), so Swift can lay out shared segments.
+size_t mpshim_mutex_size(void);
+/// pthread_mutex_clocklock on CLOCK_MONOTONIC with a deadline `nanoseconds` from now (glibc >= 2.30).
+/// Returns 0, ETIMEDOUT, EOWNERDEAD, ENOTRECOVERABLE or another errno.
+int mpshim_mutex_timedlock_after(void *mutex, long long nanoseconds);
+
 /// The number of CPUs in this process's affinity mask (sched_getaffinity + CPU_COUNT, a macro), or -1.
 int mpshim_affinity_cpu_count(void);
 

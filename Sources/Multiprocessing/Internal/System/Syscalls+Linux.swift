@@ -55,3 +55,47 @@ func system_affinity_cpu_count() -> Int? {
     let count = mpshim_affinity_cpu_count()
     return count > 0 ? Int(count) : nil
 }
+
+// MARK: - Shared memory
+
+/// `memfd_create(name, MFD_CLOEXEC)`: an anonymous file that lives while a descriptor or mapping does.
+@inline(never)
+func system_memfd_create(_ name: String) throws(SystemCallError) -> CInt {
+    try valueOrErrno("memfd_create(\(name))", retryOnInterrupt: false) { mpshim_memfd_create(name) }
+}
+
+/// `shm_open(name, flags | O_CLOEXEC, mode)`.
+@inline(never)
+func system_shm_open(_ name: String, flags: CInt, mode: UInt32) throws(SystemCallError) -> CInt {
+    try valueOrErrno("shm_open(\(name))", retryOnInterrupt: false) { mpshim_shm_open(name, flags, mode) }
+}
+
+@inline(never)
+func system_shm_unlink(_ name: String) throws(SystemCallError) {
+    _ = try valueOrErrno("shm_unlink(\(name))", retryOnInterrupt: false) { shm_unlink(name) }
+}
+
+@inline(never)
+func system_ftruncate(_ fd: CInt, _ length: Int) throws(SystemCallError) {
+    _ = try valueOrErrno("ftruncate(\(fd), \(length))") { ftruncate(fd, off_t(length)) }
+}
+
+/// The size of the file behind `fd` (`fstat`).
+@inline(never)
+func system_file_size(_ fd: CInt) throws(SystemCallError) -> Int {
+    Int(try valueOrErrno("fstat(\(fd))", retryOnInterrupt: false) { mpshim_file_size(fd) })
+}
+
+/// `mmap(MAP_SHARED, PROT_READ | PROT_WRITE)` of the whole of `length` bytes of `fd`.
+@inline(never)
+func system_map_shared(_ fd: CInt, _ length: Int) throws(SystemCallError) -> UnsafeMutableRawPointer {
+    if let address = mpshim_map_shared(fd, length) { return address }
+    throw SystemCallError(call: "mmap(\(fd), \(length))", errno: Errno(rawValue: errno))
+}
+
+@inline(never)
+func system_munmap(_ address: UnsafeMutableRawPointer, _ length: Int) {
+    // EINVAL only for a bad range, which would be our own bookkeeping error.
+    let result = munmap(address, length)
+    precondition(result == 0, "munmap(\(address), \(length)) failed: \(Errno(rawValue: errno))")
+}

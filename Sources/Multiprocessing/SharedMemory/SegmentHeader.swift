@@ -1,0 +1,73 @@
+import SystemPackage
+import _CMultiprocessingShims
+
+/// The fixed header at the start of every segment this library lays out (a lock, a value, an
+/// array): what it holds and how, so that a process handed a segment checks it before using it.
+/// Values are reached by offset from the mapping, never by a stored address: every process maps a
+/// segment at a different address.
+///
+/// ```
+/// offset 0    magic (UInt32) · version (UInt16) · kind (UInt16) · payload bytes (UInt64) · element stride (UInt64)
+/// offset 64   a robust process-shared pthread mutex (40 bytes on x86_64 Linux; 64 reserved)
+/// offset 128  the payload: a value, or the elements of an array
+/// ```
+struct SegmentHeader {
+    static let magic: UInt32 = 0x4D50_5348  // "MPSH"
+    static let version: UInt16 = 1
+    static let mutexOffset = 64
+    static let payloadOffset = 128
+    /// The payload's alignment: enough for every value the stdlib lays out (and SIMD types).
+    static let payloadAlignment = 64
+
+    enum Kind: UInt16 {
+        case lock = 1
+        case value = 2
+        case array = 3
+    }
+
+    /// Writes a header into a fresh (zeroed) segment and initializes its mutex.
+    static func initialize(
+        _ segment: SharedMemory,
+        kind: Kind,
+        payloadByteCount: Int,
+        stride: Int,
+        recursive: Bool = false
+    ) throws(SharedMemoryError) {
+        let base = segment.bytes.baseAddress!
+        precondition(mpshim_mutex_size() <= payloadOffset - mutexOffset)
+        let result = mpshim_robust_mutex_init(base + mutexOffset, recursive ? 1 : 0)
+        guard result == 0 else {
+            throw SharedMemoryError(.systemCallFailed, "pthread_mutex_init", underlyingError: .init(rawValue: result))
+        }
+        base.storeBytes(of: magic, toByteOffset: 0, as: UInt32.self)
+        base.storeBytes(of: version, toByteOffset: 4, as: UInt16.self)
+        base.storeBytes(of: kind.rawValue, toByteOffset: 6, as: UInt16.self)
+        base.storeBytes(of: UInt64(payloadByteCount), toByteOffset: 8, as: UInt64.self)
+        base.storeBytes(of: UInt64(stride), toByteOffset: 16, as: UInt64.self)
+    }
+
+    /// Checks a segment received from another process: our magic and version, the expected kind
+    /// and element stride, and a payload that fits in the mapping. Returns the payload's byte count.
+    static func validate(_ segment: SharedMemory, kind: Kind, stride: Int) throws(SharedMemoryError) -> Int {
+        guard segment.byteCount >= payloadOffset else {
+            throw SharedMemoryError(.sizeMismatch, "a \(segment.byteCount)-byte segment has no room for a header")
+        }
+        let base = UnsafeRawPointer(segment.bytes.baseAddress!)
+        guard base.load(as: UInt32.self) == magic, base.load(fromByteOffset: 4, as: UInt16.self) == version else {
+            throw SharedMemoryError(.invalidArgument, "the segment was not laid out by this version of the library")
+        }
+        let foundKind = base.load(fromByteOffset: 6, as: UInt16.self)
+        let foundStride = base.load(fromByteOffset: 16, as: UInt64.self)
+        guard foundKind == kind.rawValue, foundStride == UInt64(stride) else {
+            throw SharedMemoryError(
+                .invalidArgument,
+                "the segment holds kind \(foundKind) with stride \(foundStride); expected \(kind) with stride \(stride)"
+            )
+        }
+        let payload = base.load(fromByteOffset: 8, as: UInt64.self)
+        guard payload <= UInt64(segment.byteCount - payloadOffset) else {
+            throw SharedMemoryError(.sizeMismatch, "the header claims \(payload) bytes; the segment holds fewer")
+        }
+        return Int(payload)
+    }
+}

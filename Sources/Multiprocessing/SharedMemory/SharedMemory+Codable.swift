@@ -1,0 +1,43 @@
+/// A segment crosses to another process inside any `Codable` value sent through a ``Connection``
+/// or in a ``ChildProcess``'s task: as its descriptor (`SCM_RIGHTS`) and size, never as a copy of
+/// its bytes. The receiver maps the same memory.
+extension SharedMemory: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case descriptor, byteCount, name
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        guard let carrier = encoder.userInfo[DescriptorCarrier.userInfoKey] as? DescriptorCarrier else {
+            throw EncodingError.invalidValue(
+                self,
+                EncodingError.Context(
+                    codingPath: encoder.codingPath,
+                    debugDescription: "shared memory can only be sent through a Connection or to a ChildProcess"
+                )
+            )
+        }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(try carrier.append(rawDescriptor), forKey: .descriptor)
+        try container.encode(byteCount, forKey: .byteCount)
+        try container.encodeIfPresent(name, forKey: .name)
+    }
+
+    public convenience init(from decoder: any Decoder) throws {
+        guard let carrier = decoder.userInfo[DescriptorCarrier.userInfoKey] as? DescriptorCarrier else {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "shared memory can only be received through a Connection or in a task"
+                )
+            )
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let index = try container.decode(Int.self, forKey: .descriptor)
+        let byteCount = try container.decode(Int.self, forKey: .byteCount)
+        let name = try container.decodeIfPresent(String.self, forKey: .name)
+        let descriptor = OwnedDescriptor(adopting: try carrier.claim(index))
+        // A peer's claim about the size is checked against the segment itself before mapping.
+        let size = try Self.size(of: descriptor.rawValue, expected: byteCount, what: "a received segment")
+        try self.init(mapping: descriptor, byteCount: size, name: name, ownsName: false)
+    }
+}

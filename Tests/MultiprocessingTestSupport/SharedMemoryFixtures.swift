@@ -1,0 +1,153 @@
+public import Multiprocessing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Task types for the shared-memory and lock tests.
+
+/// The slide's `square_list`: fills `squares` and stores their sum in `sum`.
+public struct SquareListTask: ParallelTask {
+    public var numbers: [Int32]
+    public var squares: SharedArray<Int32>
+    public var sum: SharedValue<Int32>
+    public init(numbers: [Int32], squares: SharedArray<Int32>, sum: SharedValue<Int32>) {
+        self.numbers = numbers
+        self.squares = squares
+        self.sum = sum
+    }
+    public func run() -> NoOutput {
+        for (index, number) in numbers.enumerated() { squares[index] = number * number }
+        sum.value = numbers.reduce(0) { $0 + $1 * $1 }
+        return NoOutput()
+    }
+}
+
+/// Increments `counter` with a plain read-then-write under `lock`, from `threads` threads: only
+/// the lock keeps the count exact.
+public struct LockedIncrementTask: ParallelTask {
+    public var counter: SharedValue<Int>
+    public var lock: ProcessLock
+    public var iterations: Int
+    public var threads: Int
+    public init(counter: SharedValue<Int>, lock: ProcessLock, iterations: Int, threads: Int) {
+        self.counter = counter
+        self.lock = lock
+        self.iterations = iterations
+        self.threads = threads
+    }
+    public func run() throws -> NoOutput {
+        let workers = (0..<threads).map { _ in
+            WorkerThread { [counter, lock, iterations] in
+                for _ in 0..<iterations {
+                    try lock.withLock { counter.storeWithoutLock(counter.loadWithoutLock() + 1) }
+                }
+            }
+        }
+        for worker in workers { try worker.start() }
+        for worker in workers { try worker.value() }
+        return NoOutput()
+    }
+}
+
+/// Adds 1 to `counter` `iterations` times with the atomic add.
+public struct AtomicIncrementTask: ParallelTask {
+    public var counter: SharedValue<Int>
+    public var iterations: Int
+    public init(counter: SharedValue<Int>, iterations: Int) {
+        self.counter = counter
+        self.iterations = iterations
+    }
+    public func run() -> NoOutput {
+        for _ in 0..<iterations { counter.wrappingAdd(1) }
+        return NoOutput()
+    }
+}
+
+/// Takes `lock`, says so on `ready`, and dies holding it.
+public struct DieHoldingLockTask: ParallelTask {
+    public var lock: ProcessLock
+    public var ready: Connection
+    public init(lock: ProcessLock, ready: Connection) {
+        self.lock = lock
+        self.ready = ready
+    }
+    public func run() throws -> NoOutput {
+        try lock.lock()
+        try ready.send(1)
+        raise(SIGKILL)
+        return NoOutput()
+    }
+}
+
+/// Whether `lock` could be taken within `milliseconds` (released again if so).
+public struct TimedLockTask: ParallelTask {
+    public var lock: ProcessLock
+    public var milliseconds: Int
+    public init(lock: ProcessLock, milliseconds: Int) {
+        self.lock = lock
+        self.milliseconds = milliseconds
+    }
+    public func run() throws -> Bool {
+        guard try lock.lock(timeout: .milliseconds(milliseconds)) != nil else { return false }
+        lock.unlock()
+        return true
+    }
+}
+
+/// Attaches to the named segment and writes `value` at its start; returns the segment's size.
+public struct AttachNamedTask: ParallelTask {
+    public var name: String
+    public var value: Int
+    public init(name: String, value: Int) {
+        self.name = name
+        self.value = value
+    }
+    public func run() throws -> Int {
+        let segment = try SharedMemory(attachingName: name)
+        segment.bytes.storeBytes(of: value, as: Int.self)
+        return segment.byteCount
+    }
+}
+
+/// Writes `value` at the start of `segment`, then crashes or returns.
+public struct WriteSegmentTask: ParallelTask {
+    public var segment: SharedMemory
+    public var value: Int
+    public var crash: Bool
+    public init(segment: SharedMemory, value: Int, crash: Bool) {
+        self.segment = segment
+        self.value = value
+        self.crash = crash
+    }
+    public func run() -> NoOutput {
+        segment.bytes.storeBytes(of: value, as: Int.self)
+        if crash { raise(SIGKILL) }
+        return NoOutput()
+    }
+}
+
+/// Sums a shared array in the child: the array crosses as a descriptor, not a copy.
+public struct SumSharedArrayTask: ParallelTask {
+    public var array: SharedArray<Int>
+    public init(array: SharedArray<Int>) { self.array = array }
+    public func run() -> Int {
+        array.withUnsafeMutableBufferPointer { elements in
+            var total = 0
+            for element in elements { total &+= element }
+            return total
+        }
+    }
+}
+
+/// The names in /dev/shm, for leak checks.
+public func sharedMemoryNames() -> Set<String> {
+    guard let directory = opendir("/dev/shm") else { return [] }
+    defer { closedir(directory) }
+    var names: Set<String> = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.insert(name) }
+    }
+    return names
+}
