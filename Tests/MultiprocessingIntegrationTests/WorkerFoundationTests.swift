@@ -20,6 +20,15 @@ struct ChildRegressionTests {
         #expect(isReaped(try #require(child.pid)))
     }
 
+    @Test("an output holding a closed connection is outputEncodingFailed, not a vanished parent")
+    func closedConnectionOutput() throws {
+        let child = ChildProcess(running: ReturnClosedConnectionTask(), printsErrors: false)
+        try child.start()
+        let error = try #require(throws: ProcessError.self) { try child.value() }
+        #expect(error.code == .outputEncodingFailed)
+        #expect(child.exitStatus == .exited(1))
+    }
+
     @Test("a 32 MiB output crosses intact; short joins return while it is still arriving")
     func largeOutput() async throws {
         let child = ChildProcess(running: LargeOutputTask(byteCount: 32 << 20))

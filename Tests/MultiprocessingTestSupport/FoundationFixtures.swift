@@ -205,3 +205,14 @@ public struct LargeOutputTask: ParallelTask {
     public init(byteCount: Int) { self.byteCount = byteCount }
     public func run() -> [UInt8] { LargePayloadTask.pattern(byteCount) }
 }
+
+/// Returns a connection it closed first: an output that fails while encoding, in the child.
+public struct ReturnClosedConnectionTask: ParallelTask {
+    public init() {}
+    public func run() throws -> Connection {
+        let (end, other) = try Connection.pipe()
+        end.close()
+        other.close()
+        return end
+    }
+}

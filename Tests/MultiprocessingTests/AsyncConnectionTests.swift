@@ -166,4 +166,15 @@ struct HostileHeaderTests {
         #expect(largestQueue <= FrameReader.maximumQueuedDescriptors)
         #expect(reader.queuedDescriptorCount == 0)
     }
+
+    @Test("a descriptor that is not open fails that send only; the connection goes on")
+    func badDescriptorInPayload() throws {
+        let (reader, writer) = try Connection.pipe()
+        let error = try #require(throws: ConnectionError.self) {
+            try writer.send(descriptors: [FileDescriptor(rawValue: 19_999)])
+        }
+        #expect(error.code == .descriptorMismatch)
+        try writer.send("still fine")
+        #expect(try reader.receive(String.self) == "still fine")
+    }
 }

@@ -55,6 +55,9 @@ extension Connection {
             var entries = objects.map { object in
                 pollfd(fd: object.readinessDescriptor?.rawValue ?? -1, events: Int16(POLLIN), revents: 0)
             }
+            // Nothing left that could become ready (all joined meanwhile, closed or send-only): look
+            // once more instead of waiting on nothing.
+            if entries.allSatisfy({ $0.fd < 0 }) { return try readyNow(objects) }
             do throws(SystemCallError) {
                 let count = try entries.withUnsafeMutableBufferPointer { (buffer) throws(SystemCallError) -> Int in
                     try system_poll(buffer, until: deadline)
@@ -78,22 +81,23 @@ extension Connection {
             let interests = objects.compactMap { object in
                 object.readinessDescriptor.map { EventLoop.Interest(fd: $0.rawValue, readiness: .readable) }
             }
-            if interests.isEmpty {
-                // Nothing can become ready: wait out the deadline (forever means forever).
-                try await Task.sleep(
-                    for: deadline.instant.map { ContinuousClock.now.duration(to: $0) } ?? .seconds(1 << 40)
-                )
-                return []
-            }
+            // Nothing left that could become ready: look once more instead of waiting on nothing.
+            if interests.isEmpty { return try readyNow(objects) }
             let woken: [Int]
             do {
-                woken = try await EventLoop.shared.wait(for: interests, until: deadline.instant)
+                // An object that turns ready by other means (a child joined elsewhere, whose pidfd
+                // then closes) ends the wait too.
+                woken = try await EventLoop.shared.wait(
+                    for: interests,
+                    until: deadline.instant,
+                    isStillValid: { !objects.contains { $0.isReadyWithoutWaiting } }
+                )
             } catch let error as SystemCallError {
                 // A descriptor closed while waited for: report what is ready now instead.
                 if error.errno == .badFileDescriptor { return try readyNow(objects) }
                 throw ConnectionError(error, "waiting for \(objects.count) objects")
             }
-            if woken.isEmpty { return [] }
+            if woken.isEmpty && deadline.hasPassed { return [] }
         }
     }
 

@@ -161,21 +161,43 @@ struct FrameWriter {
     private mutating func sendWithDescriptors(frameStart: Int, descriptors: [CInt]) throws {
         let (fd, sentCount) = (fd, sentCount)
         defer { resetBuffer() }
+        // What was queued before this frame goes out first (a failure there breaks the stream).
         do {
-            try buffer.withUnsafeBytes { bytes in
-                try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: bytes[sentCount..<frameStart]))
-                let frame = UnsafeRawBufferPointer(rebasing: bytes[frameStart...])
-                let sent: Int
-                do throws(SystemCallError) { sent = try system_sendmsg(fd, frame, descriptors: descriptors) } catch {
-                    throw ConnectionError(error, "sending descriptors on fd \(fd)")
-                }
-                try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: frame[sent...]))
+            try buffer.withUnsafeBytes {
+                try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: $0[sentCount..<frameStart]))
             }
         } catch let error as ConnectionError {
             failure = error
             throw error
         }
-        writtenTotal += UInt64(pendingByteCount)
+        writtenTotal += UInt64(frameStart - sentCount)
+        let frameLength = buffer.count - frameStart
+        let sent: Int
+        do {
+            sent = try buffer.withUnsafeBytes { bytes in
+                try system_sendmsg(fd, UnsafeRawBufferPointer(rebasing: bytes[frameStart...]), descriptors: descriptors)
+            }
+        } catch let error as SystemCallError where error.errno == .badFileDescriptor {
+            // A descriptor inside the value is not open (our socket is, or the queued bytes above
+            // could not have gone out). Nothing of this frame was sent: the stream is intact.
+            throw ConnectionError(
+                .descriptorMismatch,
+                "a descriptor inside the value is not open",
+                underlyingError: error.errno
+            )
+        } catch let error as SystemCallError {
+            failure = ConnectionError(error, "sending descriptors on fd \(fd)")
+            throw failure!
+        }
+        do {
+            try buffer.withUnsafeBytes {
+                try Self.sendAll(fd, UnsafeRawBufferPointer(rebasing: $0[(frameStart + sent)...]))
+            }
+        } catch let error as ConnectionError {
+            failure = error
+            throw error
+        }
+        writtenTotal += UInt64(frameLength)
     }
 
     private static func sendAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) throws {

@@ -57,16 +57,19 @@ extension ChildProcess {
         )
         let configuration = configuration
         let parentPid = system_getpid()
-        var toClose = ProcessLauncher.shared.descriptorsForForkedChildToClose()
-        toClose += [sockets.parent, lifeline.writeEnd]
-        let closing = toClose
         let pid: pid_t
         do {
             pid = try ProcessLauncher.shared.perform {
                 // Unflushed stdio would otherwise be written twice, once by each process.
                 fflush(nil)
+                // Read on the launcher thread, where every start happens: no child starts in between.
+                let closing =
+                    ProcessLauncher.shared.descriptorsForForkedChildToClose() + [sockets.parent, lifeline.writeEnd]
                 let pid: pid_t
+                // The child's ends close here, on the launcher thread, so the next fork cannot inherit them.
                 do throws(SystemCallError) { pid = try system_fork() } catch {
+                    childControl.close()
+                    system_close(lifeline.readEnd)
                     throw ProcessError(
                         .startFailed,
                         "forking \(configuration.processName): \(error.call)",
@@ -97,15 +100,14 @@ extension ChildProcess {
                     WorkerThreadRegistry.waitForNonDaemonThreads()
                     mpshim_flush_and_exit(code)
                 }
+                childControl.close()
+                system_close(lifeline.readEnd)
                 return pid
             }
         } catch {
-            childControl.close()
-            for fd in [sockets.parent, lifeline.readEnd, lifeline.writeEnd] { system_close(fd) }
+            for fd in [sockets.parent, lifeline.writeEnd] { system_close(fd) }
             throw error
         }
-        childControl.close()
-        system_close(lifeline.readEnd)
         return try ProcessLauncher.shared.adopt(
             pid: pid,
             lifeline: lifeline.writeEnd,

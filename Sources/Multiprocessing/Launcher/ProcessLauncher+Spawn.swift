@@ -73,13 +73,12 @@ extension ProcessLauncher {
         let (sockets, lifeline) = try Self.makeChannels()
         let pid: pid_t
         do {
+            // `spawn` takes the child's ends and closes them on the launcher thread.
             pid = try spawn(name: configuration.processName, control: sockets.child, lifeline: lifeline.readEnd)
         } catch {
-            for fd in [sockets.parent, sockets.child, lifeline.readEnd, lifeline.writeEnd] { system_close(fd) }
+            for fd in [sockets.parent, lifeline.writeEnd] { system_close(fd) }
             throw error
         }
-        system_close(sockets.child)
-        system_close(lifeline.readEnd)
         let child = try adopt(
             pid: pid,
             lifeline: lifeline.writeEnd,
@@ -131,6 +130,10 @@ extension ProcessLauncher {
         unregister(child)
     }
 
+    /// Spawns the worker; takes ownership of the child's ends (`control`, `lifeline`) and closes
+    /// them, and their duplicates, on the launcher thread right after `posix_spawn`: a fork the
+    /// launcher runs next must not inherit them (a sibling holding a worker's end would keep the
+    /// worker from ever seeing end of stream).
     private func spawn(name: String, control: CInt, lifeline: CInt) throws -> pid_t {
         // dup2 into 3 and 4 must not clobber a source that happens to be 3 or 4: move sources up first.
         let sourceControl: CInt
@@ -142,11 +145,9 @@ extension ProcessLauncher {
                 throw error
             }
         } catch {
+            system_close(control)
+            system_close(lifeline)
             throw ProcessError(error)
-        }
-        defer {
-            system_close(sourceControl)
-            system_close(sourceLifeline)
         }
         // Output the parent buffered must come out before anything the child prints.
         fflush(nil)
@@ -167,6 +168,7 @@ extension ProcessLauncher {
         }
         let parentPid = system_getpid()
         return try perform {
+            defer { for fd in [sourceControl, sourceLifeline, control, lifeline] { system_close(fd) } }
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }

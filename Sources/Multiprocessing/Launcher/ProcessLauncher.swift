@@ -66,7 +66,10 @@ final class ProcessLauncher: @unchecked Sendable {
 
     /// Forgets a child its owner reaped. Its descriptors close when the last holder lets go.
     func unregister(_ child: LaunchedChild) {
-        active.withLock { _ = $0.removeValue(forKey: child.pid) }
+        // By identity: a reused pid may already belong to a newer child.
+        active.withLock { active in
+            if active[child.pid] === child { active[child.pid] = nil }
+        }
     }
 
     /// Takes over a child whose owner went away without waiting for it: the launcher reaps it when it
@@ -86,9 +89,13 @@ final class ProcessLauncher: @unchecked Sendable {
         .sorted { $0.pid < $1.pid }
     }
 
-    /// The descriptors a forked child must close: every lifeline write end this process holds.
+    /// The descriptors a forked child must close: every lifeline write end and every control socket
+    /// this process holds for its other children (a sibling holding one would keep that child from
+    /// seeing end of stream, or from seeing its parent die).
     func descriptorsForForkedChildToClose() -> [CInt] {
-        active.withLock { $0.values.map(\.lifeline) }
+        active.withLock { active in
+            active.values.flatMap { child in [child.lifeline] + (child.control.descriptor.map { [$0.rawValue] } ?? []) }
+        }
     }
 
     private func wake() {

@@ -289,7 +289,8 @@ public final class ChildProcess<Output: Sendable>: Sendable {
                     return status
                 }
             }
-            if entries[0].revents == 0 && entries[1].revents == 0 && deadline.hasPassed { return nil }
+            // Past the deadline and not exited: return, even while a report is still streaming in.
+            if deadline.hasPassed { return nil }
         }
     }
 

@@ -17,6 +17,8 @@ package final class WorkerProcess: Sendable {
     private let state = ProtectedState(State.created)
     /// Set while a task is in flight: a worker runs one task at a time.
     private let isBusy = ProtectedState(false)
+    /// Held by the one thread that reaps: `close`, `terminate` and a failed task may race to it.
+    private let reapLock = ProtectedState(())
 
     private enum State {
         case created
@@ -31,7 +33,9 @@ package final class WorkerProcess: Sendable {
 
     deinit {
         if case .running(let child) = state.withLock({ $0 }) {
-            // The worker sees end of stream and exits; the launcher reaps it.
+            // The worker sees end of stream and exits; the launcher reaps it. Shut down first: a
+            // forked sibling holding a copy of this end must not keep the stream open.
+            try? child.control.finishSending()
             child.control.close()
             ProcessLauncher.shared.abandon(child)
         }
@@ -96,7 +100,7 @@ package final class WorkerProcess: Sendable {
             // The worker is still running the task and would answer a later request with this
             // task's report: a cancelled task stops its worker (TERM, grace, KILL), as Python's
             // `Pool.terminate()` would, rather than leave it out of step.
-            _ = reap(child, status: Teardown.terminate(pidfd: child.pidfd, grace: .milliseconds(100)))
+            _ = reap(child, terminate: .milliseconds(100))
             throw CancellationError()
         } catch let error as ConnectionError where error.code == .endOfStream {
             do {
@@ -124,7 +128,7 @@ package final class WorkerProcess: Sendable {
     /// Ends the worker now: `SIGTERM`, a grace period, `SIGKILL`, and reaps it.
     package func terminate(grace: Duration = .seconds(1)) {
         guard case .running(let child) = state.withLock({ $0 }) else { return }
-        _ = reap(child, status: Teardown.terminate(pidfd: child.pidfd, grace: grace))
+        _ = reap(child, terminate: grace)
     }
 
     /// The worker's process id once started.
@@ -189,19 +193,19 @@ package final class WorkerProcess: Sendable {
         )
     }
 
-    /// Reaps the worker (unless `status` says it was reaped already) and releases its descriptors.
-    private func reap(_ child: LaunchedChild, status reaped: ExitStatus? = nil) -> ExitStatus {
-        let status = reaped ?? (try? system_waitid(pidfd: child.pidfd, noHang: false)) ?? .exited(-1)
-        let isFirst = state.withLock { state -> Bool in
-            guard case .running = state else { return false }
-            state = .finished(pid: child.pid, status: status)
-            return true
-        }
-        if isFirst {
+    /// Reaps the worker (ending it first with `terminate`) and releases its descriptors. Exactly one
+    /// caller waits for the process; the others get the status it recorded.
+    private func reap(_ child: LaunchedChild, terminate grace: Duration? = nil) -> ExitStatus {
+        reapLock.withLock { _ in
+            if case .finished(_, let status) = state.withLock({ $0 }) { return status }
+            let status =
+                grace.map { Teardown.terminate(pidfd: child.pidfd, grace: $0) }
+                ?? (try? system_waitid(pidfd: child.pidfd, noHang: false)) ?? .exited(-1)
+            state.withLock { $0 = .finished(pid: child.pid, status: status ?? .exited(-1)) }
             child.control.close()
             ProcessLauncher.shared.unregister(child)
+            return status ?? .exited(-1)
         }
-        return status
     }
 }
 

@@ -132,7 +132,9 @@ func sendReport<Output: Codable>(_ outcome: Result<Output, any Error>, over cont
             do {
                 try control.send(TaskReport<Output>.output(output))
                 return WorkerExitCode.success
-            } catch let error as ConnectionError where error.code != .frameTooLarge {
+            } catch let error as ConnectionError where error.code == .endOfStream || error.code == .systemCallFailed {
+                // The write failed: the parent is gone. (A closed Connection or too many descriptors
+                // inside the output, or an oversized output, fail while encoding: reported below.)
                 return WorkerExitCode.parentVanished
             } catch {
                 let report = TaskReport<Output>.setupFailed(
