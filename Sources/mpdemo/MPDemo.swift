@@ -8,7 +8,10 @@ struct MPDemo: ParsableCommand {
         abstract: "Reproduce the experiments of \"Parallel Computing in Python\" with swift-multiprocessing.",
         discussion: "Each demo accepts --json (one JSON object of its figures) and --vs-python (runs the Python "
             + "original from Benchmarks/python in the same run and prints both with their ratio).",
-        subcommands: [SpeedTest.self, MemoryDemo.self, PipeDemo.self, ProcessStartDemo.self, BenchmarkCommand.self]
+        subcommands: [
+            SpeedTest.self, MemoryDemo.self, SharedMemoryDemo.self, PipeDemo.self, ProcessStartDemo.self,
+            BenchmarkCommand.self,
+        ]
     )
 }
 
