@@ -11,15 +11,7 @@ extension Connection: Codable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        guard let carrier = encoder.userInfo[DescriptorCarrier.userInfoKey] as? DescriptorCarrier else {
-            throw EncodingError.invalidValue(
-                self,
-                EncodingError.Context(
-                    codingPath: encoder.codingPath,
-                    debugDescription: "a Connection can only be sent through a Connection or to a ChildProcess"
-                )
-            )
-        }
+        let carrier = try DescriptorCarrier.forEncoding(encoder, sending: "a Connection", value: self)
         guard let fd = descriptor?.rawValue else {
             throw ConnectionError(.closed, "a closed Connection cannot be sent")
         }
@@ -31,14 +23,7 @@ extension Connection: Codable {
     }
 
     public convenience init(from decoder: any Decoder) throws {
-        guard let carrier = decoder.userInfo[DescriptorCarrier.userInfoKey] as? DescriptorCarrier else {
-            throw DecodingError.dataCorrupted(
-                DecodingError.Context(
-                    codingPath: decoder.codingPath,
-                    debugDescription: "a Connection can only be received through a Connection or in a task"
-                )
-            )
-        }
+        let carrier = try DescriptorCarrier.forDecoding(decoder, receiving: "a Connection")
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let index = try container.decode(Int.self, forKey: .descriptor)
         let maximumFrameSize = try container.decode(Int.self, forKey: .maximumFrameSize)

@@ -60,3 +60,33 @@ final class DescriptorCarrier: @unchecked Sendable {
         claimed.removeAll(keepingCapacity: true)
     }
 }
+
+extension DescriptorCarrier {
+    /// The carrier of an encoder that is writing a frame, or an error naming `what` cannot be sent
+    /// another way (a descriptor means nothing as JSON).
+    static func forEncoding(_ encoder: any Encoder, sending what: String, value: Any) throws -> DescriptorCarrier {
+        guard let carrier = encoder.userInfo[userInfoKey] as? DescriptorCarrier else {
+            throw EncodingError.invalidValue(
+                value,
+                EncodingError.Context(
+                    codingPath: encoder.codingPath,
+                    debugDescription: "\(what) can only be sent through a Connection or to a ChildProcess"
+                )
+            )
+        }
+        return carrier
+    }
+
+    /// The carrier of a decoder that is reading a received frame, or an error naming `what`.
+    static func forDecoding(_ decoder: any Decoder, receiving what: String) throws -> DescriptorCarrier {
+        guard let carrier = decoder.userInfo[userInfoKey] as? DescriptorCarrier else {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "\(what) can only be received through a Connection or in a task"
+                )
+            )
+        }
+        return carrier
+    }
+}

@@ -126,13 +126,9 @@ public final class SharedArray<Element: BitwiseCopyable>: @unchecked Sendable {
 /// A shared array crosses to another process inside any `Codable` value as its segment's
 /// descriptor: the elements are not copied.
 extension SharedArray: Codable {
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(segment)
-    }
+    public func encode(to encoder: any Encoder) throws { try SharedMemory.encodeSegment(segment, to: encoder) }
 
     public convenience init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        try self.init(validating: try container.decode(SharedMemory.self))
+        try self.init(validating: try SharedMemory.decodeSegment(from: decoder))
     }
 }

@@ -7,15 +7,7 @@ extension SharedMemory: Codable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        guard let carrier = encoder.userInfo[DescriptorCarrier.userInfoKey] as? DescriptorCarrier else {
-            throw EncodingError.invalidValue(
-                self,
-                EncodingError.Context(
-                    codingPath: encoder.codingPath,
-                    debugDescription: "shared memory can only be sent through a Connection or to a ChildProcess"
-                )
-            )
-        }
+        let carrier = try DescriptorCarrier.forEncoding(encoder, sending: "shared memory", value: self)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(try carrier.append(rawDescriptor), forKey: .descriptor)
         try container.encode(byteCount, forKey: .byteCount)
@@ -23,14 +15,7 @@ extension SharedMemory: Codable {
     }
 
     public convenience init(from decoder: any Decoder) throws {
-        guard let carrier = decoder.userInfo[DescriptorCarrier.userInfoKey] as? DescriptorCarrier else {
-            throw DecodingError.dataCorrupted(
-                DecodingError.Context(
-                    codingPath: decoder.codingPath,
-                    debugDescription: "shared memory can only be received through a Connection or in a task"
-                )
-            )
-        }
+        let carrier = try DescriptorCarrier.forDecoding(decoder, receiving: "shared memory")
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let index = try container.decode(Int.self, forKey: .descriptor)
         let byteCount = try container.decode(Int.self, forKey: .byteCount)
@@ -39,5 +24,17 @@ extension SharedMemory: Codable {
         // A peer's claim about the size is checked against the segment itself before mapping.
         let size = try Self.size(of: descriptor.rawValue, expected: byteCount, what: "a received segment")
         try self.init(mapping: descriptor, byteCount: size, name: name, ownsName: false)
+    }
+}
+
+/// The `Codable` of a type that lives in one laid-out segment: it crosses as the segment.
+extension SharedMemory {
+    static func encodeSegment(_ segment: SharedMemory, to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(segment)
+    }
+
+    static func decodeSegment(from decoder: any Decoder) throws -> SharedMemory {
+        try decoder.singleValueContainer().decode(SharedMemory.self)
     }
 }

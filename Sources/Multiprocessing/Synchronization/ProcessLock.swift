@@ -67,13 +67,9 @@ public final class ProcessLock: Sendable {
 /// A lock crosses to another process inside any `Codable` value (a task, a message) as the
 /// descriptor of its segment.
 extension ProcessLock: Codable {
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(segment)
-    }
+    public func encode(to encoder: any Encoder) throws { try SharedMemory.encodeSegment(segment, to: encoder) }
 
     public convenience init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        try self.init(validating: try container.decode(SharedMemory.self))
+        try self.init(validating: try SharedMemory.decodeSegment(from: decoder))
     }
 }
