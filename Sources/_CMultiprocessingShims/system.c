@@ -207,3 +207,23 @@ int mpshim_mutex_timedlock_after(void *mutex, long long nanoseconds) {
     deadline.tv_nsec = (long)(total % 1000000000LL);
     return pthread_mutex_clocklock((pthread_mutex_t *)mutex, CLOCK_MONOTONIC, &deadline);
 }
+
+// MARK: - Futex
+
+#include <linux/futex.h>
+#include <limits.h>
+
+int mpshim_futex_wait(uint32_t *word, uint32_t expected, long long timeout_ns) {
+    struct timespec timeout;
+    struct timespec *limit = NULL;
+    if (timeout_ns >= 0) {
+        timeout.tv_sec = (time_t)(timeout_ns / 1000000000LL);
+        timeout.tv_nsec = (long)(timeout_ns % 1000000000LL);
+        limit = &timeout;
+    }
+    return (int)syscall(SYS_futex, word, FUTEX_WAIT, expected, limit, NULL, 0);
+}
+
+int mpshim_futex_wake(uint32_t *word, int count) {
+    return (int)syscall(SYS_futex, word, FUTEX_WAKE, count, NULL, NULL, 0);
+}

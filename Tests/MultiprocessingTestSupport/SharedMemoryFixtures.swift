@@ -151,3 +151,46 @@ public func sharedMemoryNames() -> Set<String> {
     }
     return names
 }
+
+/// Waits for `go`, then sets `done`: two events crossing processes in both directions.
+public struct EventRelayTask: ParallelTask {
+    public var go: ProcessEvent
+    public var done: ProcessEvent
+    public init(go: ProcessEvent, done: ProcessEvent) {
+        self.go = go
+        self.done = done
+    }
+    public func run() -> Bool {
+        let woke = go.wait(timeout: .seconds(30))
+        done.set()
+        return woke
+    }
+}
+
+/// Takes a permit `rounds` times; while holding it, counts the holders and records the most seen.
+public struct SemaphoreHolderTask: ParallelTask {
+    public var semaphore: ProcessSemaphore
+    public var active: SharedValue<Int>
+    public var mostActive: SharedValue<Int>
+    public var rounds: Int
+    public init(semaphore: ProcessSemaphore, active: SharedValue<Int>, mostActive: SharedValue<Int>, rounds: Int) {
+        self.semaphore = semaphore
+        self.active = active
+        self.mostActive = mostActive
+        self.rounds = rounds
+    }
+    public func run() throws -> NoOutput {
+        for _ in 0..<rounds {
+            semaphore.acquire()
+            let now = active.wrappingAdd(1)
+            while true {
+                let most = mostActive.atomicLoad()
+                if now <= most || mostActive.compareExchange(expected: most, desired: now) { break }
+            }
+            sched_yield()
+            active.wrappingAdd(-1)
+            try semaphore.release()
+        }
+        return NoOutput()
+    }
+}

@@ -23,6 +23,8 @@ struct SegmentHeader {
         case lock = 1
         case value = 2
         case array = 3
+        case event = 4
+        case semaphore = 5
     }
 
     /// Writes a header into a fresh (zeroed) segment and initializes its mutex.

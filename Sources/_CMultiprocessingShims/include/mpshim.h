@@ -120,6 +120,15 @@ void *mpshim_map_shared(int fd, size_t length);
 /// The size of the file behind `fd` (fstat's st_size), or -1/errno.
 long long mpshim_file_size(int fd);
 
+// MARK: - Futex (syscall is variadic)
+
+/// FUTEX_WAIT (shared, not _PRIVATE: the word may be mapped by several processes) on `word` while it
+/// holds `expected`, for at most `timeout_ns` (-1: no limit; relative, CLOCK_MONOTONIC). Returns 0
+/// when woken (or spuriously), -1/errno: EAGAIN (the word changed first), ETIMEDOUT, EINTR.
+int mpshim_futex_wait(uint32_t *word, uint32_t expected, long long timeout_ns);
+/// FUTEX_WAKE (shared): wakes up to `count` waiters on `word`. Returns how many, or -1/errno.
+int mpshim_futex_wake(uint32_t *word, int count);
+
 // MARK: - Robust process-shared mutexes (the attribute macros and EOWNERDEAD)
 
 extern const int mpshim_EOWNERDEAD;

@@ -99,3 +99,27 @@ func system_munmap(_ address: UnsafeMutableRawPointer, _ length: Int) {
     let result = munmap(address, length)
     precondition(result == 0, "munmap(\(address), \(length)) failed: \(Errno(rawValue: errno))")
 }
+
+// MARK: - Futex
+
+/// Waits while `word` holds `expected`, at most until `deadline`. Returns false when the deadline
+/// passed; true when woken, when the word had already changed (`EAGAIN`), or on a signal (`EINTR`):
+/// callers re-check the word in a loop either way.
+@inline(never)
+func system_futex_wait(_ word: UnsafeMutablePointer<UInt32>, expected: UInt32, until deadline: Deadline) -> Bool {
+    var timeout: Int64 = -1
+    if let instant = deadline.instant {
+        let left = ContinuousClock.now.duration(to: instant)
+        if left <= .zero { return false }
+        let (seconds, attoseconds) = left.components
+        timeout = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+    if mpshim_futex_wait(word, expected, timeout) == 0 { return true }
+    return errno != ETIMEDOUT
+}
+
+/// Wakes up to `count` waiters on `word` (`Int32.max`: all).
+@inline(never)
+func system_futex_wake(_ word: UnsafeMutablePointer<UInt32>, count: Int32) {
+    _ = mpshim_futex_wake(word, count)
+}
