@@ -194,3 +194,49 @@ public struct SemaphoreHolderTask: ParallelTask {
         return NoOutput()
     }
 }
+
+/// Whether `lock` could be taken within `milliseconds` (released again if so).
+public struct TimedRecursiveLockTask: ParallelTask {
+    public var lock: ProcessRecursiveLock
+    public var milliseconds: Int
+    public init(lock: ProcessRecursiveLock, milliseconds: Int) {
+        self.lock = lock
+        self.milliseconds = milliseconds
+    }
+    public func run() throws -> Bool {
+        guard try lock.lock(timeout: .milliseconds(milliseconds)) != nil else { return false }
+        lock.unlock()
+        return true
+    }
+}
+
+/// Waits at `barrier` `rounds` times and returns its arrival indices.
+public struct BarrierTask: ParallelTask {
+    public var barrier: ProcessBarrier
+    public var rounds: Int
+    public init(barrier: ProcessBarrier, rounds: Int) {
+        self.barrier = barrier
+        self.rounds = rounds
+    }
+    public func run() throws -> [Int] {
+        try (0..<rounds).map { _ in try barrier.wait(timeout: .seconds(30)) }
+    }
+}
+
+/// Waits on `condition` until `flag` is set (or 30 s pass); returns whether it saw the flag.
+public struct ConditionWaiterTask: ParallelTask {
+    public var condition: ProcessCondition
+    public var flag: SharedValue<Int>
+    public var waiting: ProcessEvent
+    public init(condition: ProcessCondition, flag: SharedValue<Int>, waiting: ProcessEvent) {
+        self.condition = condition
+        self.flag = flag
+        self.waiting = waiting
+    }
+    public func run() throws -> Bool {
+        try condition.withLock {
+            waiting.set()
+            return try condition.wait(for: { flag.loadWithoutLock() == 1 }, timeout: .seconds(30))
+        }
+    }
+}

@@ -13,6 +13,7 @@ public struct SharedMemoryError: Error, Sendable, CustomStringConvertible {
             case sizeMismatch
             case invalidArgument
             case notRecoverable
+            case brokenBarrier
             case systemCallFailed
         }
 
@@ -28,6 +29,9 @@ public struct SharedMemoryError: Error, Sendable, CustomStringConvertible {
         public static var invalidArgument: Self { Self(storage: .invalidArgument) }
         /// A lock whose holder died was not made consistent and can no longer be used.
         public static var notRecoverable: Self { Self(storage: .notRecoverable) }
+        /// A ``ProcessBarrier`` was broken: a waiter timed out (or it was reset) before all arrived.
+        /// Python's `BrokenBarrierError`.
+        public static var brokenBarrier: Self { Self(storage: .brokenBarrier) }
         /// A system call failed; ``SharedMemoryError/underlyingError`` holds its `errno`.
         public static var systemCallFailed: Self { Self(storage: .systemCallFailed) }
 
@@ -38,6 +42,7 @@ public struct SharedMemoryError: Error, Sendable, CustomStringConvertible {
             case .sizeMismatch: "size mismatch"
             case .invalidArgument: "invalid argument"
             case .notRecoverable: "not recoverable"
+            case .brokenBarrier: "broken barrier"
             case .systemCallFailed: "system call failed"
             }
         }

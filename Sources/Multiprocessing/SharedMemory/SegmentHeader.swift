@@ -25,6 +25,9 @@ struct SegmentHeader {
         case array = 3
         case event = 4
         case semaphore = 5
+        case recursiveLock = 6
+        case barrier = 7
+        case condition = 8
     }
 
     /// Writes a header into a fresh (zeroed) segment and initializes its mutex.
