@@ -34,7 +34,9 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
-            exclude: ["Codec/README.md", "Worker/README.md", "Internal/EventLoop/README.md"],
+            exclude: [
+                "Codec/README.md", "Worker/README.md", "Internal/EventLoop/README.md", "Synchronization/README.md",
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
