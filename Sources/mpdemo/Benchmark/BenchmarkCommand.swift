@@ -11,7 +11,10 @@ struct BenchmarkCommand: ParsableCommand {
     @Flag(help: "Smaller sizes: the whole run takes under two minutes on two cores.")
     var quick = false
 
-    @Option(parsing: .upToNextOption, help: "Only these groups (speed-test, process-start, pipe) or metric ids.")
+    @Option(
+        parsing: .upToNextOption,
+        help: "Only these groups (speed-test, process-start, pipe, shared-memory) or metric ids."
+    )
     var only: [String] = []
 
     @Option(help: "Write every figure, the machine and the date as JSON to this file.")

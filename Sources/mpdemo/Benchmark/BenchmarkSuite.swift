@@ -27,20 +27,26 @@ struct BenchmarkSizes {
     var processStarts: Int
     var roundTrips: Int
     var messages: Int
+    var sharedIncrements: Int
+    var sharedArrayMiB: Int
 
     static let quick = BenchmarkSizes(
         fibonacciN: 27,
         fibonacciTasks: 4,
         processStarts: 5,
         roundTrips: 2000,
-        messages: 100_000
+        messages: 100_000,
+        sharedIncrements: 20_000,
+        sharedArrayMiB: 64
     )
     static let full = BenchmarkSizes(
         fibonacciN: 35,
         fibonacciTasks: 5,
         processStarts: 20,
         roundTrips: 10_000,
-        messages: 1_000_000
+        messages: 1_000_000,
+        sharedIncrements: 100_000,
+        sharedArrayMiB: 256
     )
 }
 
@@ -212,6 +218,70 @@ enum BenchmarkSuite {
                 pythonArguments: [
                     "--round-trips", "\(sizes.roundTrips)", "--messages", "\(sizes.messages)",
                     "--payload-mib", "1",
+                ]
+            ),
+            BenchmarkGroup(
+                name: "shared-memory",
+                metrics: [
+                    Metric(
+                        id: "shared.locked-increments",
+                        label: "SharedValue increments under its lock, 2 processes",
+                        unit: "ops/s",
+                        direction: .higher,
+                        swiftKey: "locked_increments",
+                        pythonPath: ["locked_increments_per_s"]
+                    ),
+                    Metric(
+                        id: "shared.uncontended-lock",
+                        label: "uncontended lock + unlock",
+                        unit: "ops/s",
+                        direction: .higher,
+                        swiftKey: "uncontended_lock",
+                        pythonPath: ["uncontended_lock_per_s"]
+                    ),
+                    Metric(
+                        id: "shared.bandwidth",
+                        label: "shared array: write then read 16 MiB",
+                        unit: "MB/s",
+                        direction: .higher,
+                        swiftKey: "bandwidth_mb_s",
+                        pythonPath: ["bandwidth_mb_s"]
+                    ),
+                    Metric(
+                        id: "shared.big-array-pickled",
+                        label: "\(sizes.sharedArrayMiB) MiB to a child task, summed: vs pickled",
+                        unit: "s",
+                        direction: .lower,
+                        swiftKey: "big_array_s",
+                        pythonPath: ["big_array_pickled_s"]
+                    ),
+                    Metric(
+                        id: "shared.big-array-shared-memory",
+                        label: "\(sizes.sharedArrayMiB) MiB to a child task, summed: vs SharedMemory",
+                        unit: "s",
+                        direction: .lower,
+                        swiftKey: "big_array_s",
+                        pythonPath: ["big_array_shared_memory_s"]
+                    ),
+                ],
+                runSwift: {
+                    let shared = SharedMemoryMeasurements(
+                        increments: sizes.sharedIncrements,
+                        lockOperations: 2_000_000,
+                        bandwidthMiB: 16,
+                        bigArrayMiB: sizes.sharedArrayMiB
+                    )
+                    return [
+                        "locked_increments": try shared.lockedIncrements(),
+                        "uncontended_lock": try shared.uncontendedLock(),
+                        "bandwidth_mb_s": try shared.bandwidth(),
+                        "big_array_s": try shared.bigArrayToChild(),
+                    ]
+                },
+                pythonScript: "shared_bench.py",
+                pythonArguments: [
+                    "--increments", "\(sizes.sharedIncrements)", "--lock-ops", "1000000", "--bandwidth-mib", "16",
+                    "--big-mib", "\(sizes.sharedArrayMiB)",
                 ]
             ),
         ]
