@@ -60,15 +60,15 @@ struct SynchronizationTests {
         let lock = try ProcessRecursiveLock()
         try lock.lock()
         #expect(try lock.tryLock() == .acquired)  // again, same thread
-        let blocked = ChildProcess(running: TimedRecursiveLockTask(lock: lock, milliseconds: 30))
+        let blocked = ChildProcess(running: TimedLockTask(recursiveLock: lock, milliseconds: 30))
         try blocked.start()
         #expect(try blocked.value() == false)
         lock.unlock()
-        let stillBlocked = ChildProcess(running: TimedRecursiveLockTask(lock: lock, milliseconds: 30))
+        let stillBlocked = ChildProcess(running: TimedLockTask(recursiveLock: lock, milliseconds: 30))
         try stillBlocked.start()
         #expect(try stillBlocked.value() == false)
         lock.unlock()
-        let free = ChildProcess(running: TimedRecursiveLockTask(lock: lock, milliseconds: 5000))
+        let free = ChildProcess(running: TimedLockTask(recursiveLock: lock, milliseconds: 5000))
         try free.start()
         #expect(try free.value() == true)
     }

@@ -80,17 +80,29 @@ public struct DieHoldingLockTask: ParallelTask {
     }
 }
 
-/// Whether `lock` could be taken within `milliseconds` (released again if so).
+/// Whether the lock could be taken within `milliseconds` (released again if so): a plain or a
+/// recursive lock, whichever is given.
 public struct TimedLockTask: ParallelTask {
-    public var lock: ProcessLock
+    public var lock: ProcessLock?
+    public var recursiveLock: ProcessRecursiveLock?
     public var milliseconds: Int
     public init(lock: ProcessLock, milliseconds: Int) {
         self.lock = lock
         self.milliseconds = milliseconds
     }
+    public init(recursiveLock: ProcessRecursiveLock, milliseconds: Int) {
+        self.recursiveLock = recursiveLock
+        self.milliseconds = milliseconds
+    }
     public func run() throws -> Bool {
-        guard try lock.lock(timeout: .milliseconds(milliseconds)) != nil else { return false }
-        lock.unlock()
+        let timeout = Duration.milliseconds(milliseconds)
+        if let lock {
+            guard try lock.lock(timeout: timeout) != nil else { return false }
+            lock.unlock()
+        } else if let recursiveLock {
+            guard try recursiveLock.lock(timeout: timeout) != nil else { return false }
+            recursiveLock.unlock()
+        }
         return true
     }
 }
@@ -192,21 +204,6 @@ public struct SemaphoreHolderTask: ParallelTask {
             try semaphore.release()
         }
         return NoOutput()
-    }
-}
-
-/// Whether `lock` could be taken within `milliseconds` (released again if so).
-public struct TimedRecursiveLockTask: ParallelTask {
-    public var lock: ProcessRecursiveLock
-    public var milliseconds: Int
-    public init(lock: ProcessRecursiveLock, milliseconds: Int) {
-        self.lock = lock
-        self.milliseconds = milliseconds
-    }
-    public func run() throws -> Bool {
-        guard try lock.lock(timeout: .milliseconds(milliseconds)) != nil else { return false }
-        lock.unlock()
-        return true
     }
 }
 

@@ -13,22 +13,19 @@
 ///
 /// Not recursive: locking it twice from one thread deadlocks, as Python's `Lock` does.
 public final class ProcessLock: Sendable {
-    let segment: SharedMemory
-    private let mutex: RobustMutex
+    private let state: MutexSegment
+    var segment: SharedMemory { state.segment }
+    private var mutex: RobustMutex { state.mutex }
 
     /// A new, unlocked lock in a segment of its own.
     ///
     /// - Throws: ``SharedMemoryError`` `.systemCallFailed` (`EMFILE`, `ENOMEM`).
     public init() throws(SharedMemoryError) {
-        segment = try SharedMemory(byteCount: SegmentHeader.payloadOffset)
-        try SegmentHeader.initialize(segment, kind: .lock, payloadByteCount: 0, stride: 0)
-        mutex = RobustMutex(at: segment.bytes.baseAddress! + SegmentHeader.mutexOffset)
+        state = try MutexSegment(kind: .lock, recursive: false)
     }
 
     init(validating segment: SharedMemory) throws(SharedMemoryError) {
-        _ = try SegmentHeader.validate(segment, kind: .lock, stride: 0)
-        self.segment = segment
-        mutex = RobustMutex(at: segment.bytes.baseAddress! + SegmentHeader.mutexOffset)
+        state = try MutexSegment(validating: segment, kind: .lock)
     }
 
     /// Acquires the lock, waiting as long as it takes: Python's `acquire()`.
@@ -57,11 +54,7 @@ public final class ProcessLock: Sendable {
     public func unlock() { mutex.unlock() }
 
     /// Runs `body` holding the lock: Python's `with lock:`.
-    public func withLock<Result>(_ body: () throws -> Result) throws -> Result {
-        _ = try mutex.lock()
-        defer { mutex.unlock() }
-        return try body()
-    }
+    public func withLock<Result>(_ body: () throws -> Result) throws -> Result { try state.withLock(body) }
 }
 
 /// A lock crosses to another process inside any `Codable` value (a task, a message) as the

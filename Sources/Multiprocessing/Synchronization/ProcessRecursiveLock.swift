@@ -5,22 +5,19 @@
 /// `pthread_mutex_t`), crosses to a child inside its task, and a holder that dies hands it to the
 /// next acquirer with ``LockAcquisition/previousOwnerDied``.
 public final class ProcessRecursiveLock: Sendable {
-    let segment: SharedMemory
-    private let mutex: RobustMutex
+    private let state: MutexSegment
+    var segment: SharedMemory { state.segment }
+    private var mutex: RobustMutex { state.mutex }
 
     /// A new, unlocked recursive lock.
     ///
     /// - Throws: ``SharedMemoryError`` `.systemCallFailed` (`EMFILE`, `ENOMEM`).
     public init() throws(SharedMemoryError) {
-        segment = try SharedMemory(byteCount: SegmentHeader.payloadOffset)
-        try SegmentHeader.initialize(segment, kind: .recursiveLock, payloadByteCount: 0, stride: 0, recursive: true)
-        mutex = RobustMutex(at: segment.bytes.baseAddress! + SegmentHeader.mutexOffset)
+        state = try MutexSegment(kind: .recursiveLock, recursive: true)
     }
 
     init(validating segment: SharedMemory) throws(SharedMemoryError) {
-        _ = try SegmentHeader.validate(segment, kind: .recursiveLock, stride: 0)
-        self.segment = segment
-        mutex = RobustMutex(at: segment.bytes.baseAddress! + SegmentHeader.mutexOffset)
+        state = try MutexSegment(validating: segment, kind: .recursiveLock)
     }
 
     /// Acquires the lock (again, if this thread holds it): Python's `acquire()`.
@@ -41,11 +38,7 @@ public final class ProcessRecursiveLock: Sendable {
     public func unlock() { mutex.unlock() }
 
     /// Runs `body` holding the lock; `body` may take it again.
-    public func withLock<Result>(_ body: () throws -> Result) throws -> Result {
-        _ = try mutex.lock()
-        defer { mutex.unlock() }
-        return try body()
-    }
+    public func withLock<Result>(_ body: () throws -> Result) throws -> Result { try state.withLock(body) }
 }
 
 /// A recursive lock crosses to another process inside any `Codable` value as its segment's descriptor.

@@ -85,25 +85,15 @@ public final class ProcessSemaphore: @unchecked Sendable {
     }
 
     private func acquire(until deadline: Deadline) -> Bool {
-        var current = atomic.load(ordering: .relaxed)
         while true {
-            if current > 0 {
-                let (exchanged, original) = atomic.weakCompareExchange(
-                    expected: current,
-                    desired: current - 1,
-                    ordering: .acquiring
-                )
-                if exchanged { return true }
-                current = original
-                continue
-            }
-            if !system_futex_wait(counter, expected: 0, until: deadline) { return tryOnce() }
-            current = atomic.load(ordering: .relaxed)
+            if takeIfFree() { return true }
+            // Sleeps only while no permit is free; a release in between changes the word first.
+            if !system_futex_wait(counter, expected: 0, until: deadline) { return takeIfFree() }
         }
     }
 
-    /// One last attempt after a timeout, so a permit freed at the deadline is not missed.
-    private func tryOnce() -> Bool {
+    /// Takes a permit if one is free now, without waiting (a compare-and-swap loop).
+    private func takeIfFree() -> Bool {
         var current = atomic.load(ordering: .relaxed)
         while current > 0 {
             let (exchanged, original) = atomic.weakCompareExchange(

@@ -1,0 +1,25 @@
+/// A segment holding one robust mutex: the state behind ``ProcessLock`` and ``ProcessRecursiveLock``.
+struct MutexSegment: Sendable {
+    let segment: SharedMemory
+    let mutex: RobustMutex
+
+    /// A new segment with an unlocked mutex.
+    init(kind: SegmentHeader.Kind, recursive: Bool) throws(SharedMemoryError) {
+        segment = try SharedMemory(byteCount: SegmentHeader.payloadOffset)
+        try SegmentHeader.initialize(segment, kind: kind, payloadByteCount: 0, stride: 0, recursive: recursive)
+        mutex = RobustMutex(at: segment.bytes.baseAddress! + SegmentHeader.mutexOffset)
+    }
+
+    /// A received segment, checked to hold a mutex of `kind`.
+    init(validating segment: SharedMemory, kind: SegmentHeader.Kind) throws(SharedMemoryError) {
+        _ = try SegmentHeader.validate(segment, kind: kind, stride: 0)
+        self.segment = segment
+        mutex = RobustMutex(at: segment.bytes.baseAddress! + SegmentHeader.mutexOffset)
+    }
+
+    func withLock<Result>(_ body: () throws -> Result) throws -> Result {
+        _ = try mutex.lock()
+        defer { mutex.unlock() }
+        return try body()
+    }
+}
