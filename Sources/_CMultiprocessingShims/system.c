@@ -161,7 +161,14 @@ int mpshim_affinity_cpu_count(void) {
 #include <sys/stat.h>
 #include <time.h>
 
-int mpshim_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+int mpshim_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING); }
+
+int mpshim_seal_size(int fd) { return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL); }
+
+int mpshim_is_size_sealed(int fd) {
+    int seals = fcntl(fd, F_GET_SEALS);
+    return seals >= 0 && (seals & F_SEAL_SHRINK) != 0;
+}
 
 int mpshim_shm_open(const char *name, int flags, unsigned int mode) {
     return shm_open(name, flags | O_CLOEXEC, (mode_t)mode);
@@ -202,9 +209,17 @@ int mpshim_mutex_timedlock_after(void *mutex, long long nanoseconds) {
     // stretch or cut a timeout.
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
-    long long total = (long long)deadline.tv_nsec + (nanoseconds > 0 ? nanoseconds : 0);
-    deadline.tv_sec += (time_t)(total / 1000000000LL);
-    deadline.tv_nsec = (long)(total % 1000000000LL);
+    if (nanoseconds < 0) nanoseconds = 0;
+    // Seconds and the rest separately: tv_nsec + nanoseconds could overflow for a "forever" timeout.
+    long long seconds = nanoseconds / 1000000000LL;
+    long long rest = nanoseconds % 1000000000LL + deadline.tv_nsec;
+    if (rest >= 1000000000LL) {
+        rest -= 1000000000LL;
+        seconds += 1;
+    }
+    const long long latest = (long long)1 << 62;  // far beyond any uptime; keeps tv_sec in range
+    deadline.tv_sec = (time_t)(seconds > latest - deadline.tv_sec ? latest : deadline.tv_sec + seconds);
+    deadline.tv_nsec = (long)rest;
     return pthread_mutex_clocklock((pthread_mutex_t *)mutex, CLOCK_MONOTONIC, &deadline);
 }
 

@@ -117,4 +117,37 @@ struct SynchronizationTests {
         let notified = try condition.withLock { try condition.wait(timeout: .milliseconds(20)) }
         #expect(notified == false)
     }
+
+    @Test("abort wakes a waiter however the two interleave; huge timeouts do not overflow")
+    func abortAndHugeTimeouts() throws {
+        let barrier = try ProcessBarrier(parties: 3)
+        let waiter = WorkerThread { () -> SharedMemoryError.Code? in
+            do {
+                _ = try barrier.wait()
+                return nil
+            } catch let error as SharedMemoryError {
+                return error.code
+            }
+        }
+        try waiter.start()
+        sched_yield()
+        barrier.abort()
+        #expect(try waiter.value() == .brokenBarrier)
+
+        let event = try ProcessEvent()
+        event.set()
+        #expect(event.wait(timeout: .seconds(Int64.max)))
+        let lock = try ProcessLock()
+        #expect(try lock.lock(timeout: .seconds(Int64.max)) == .acquired)
+        lock.unlock()
+        let semaphore = try ProcessSemaphore(value: 1)
+        #expect(semaphore.acquire(timeout: .seconds(Int64.max)))
+    }
+
+    @Test("an anonymous segment is sealed: its size cannot change under a receiver")
+    func sealedSegments() throws {
+        let segment = try SharedMemory(byteCount: 4096)
+        #expect(system_is_size_sealed(segment.rawDescriptor))
+        #expect(ftruncate(segment.rawDescriptor, 16) == -1)
+    }
 }

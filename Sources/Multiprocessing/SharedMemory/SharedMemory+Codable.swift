@@ -21,6 +21,10 @@ extension SharedMemory: Codable {
         let byteCount = try container.decode(Int.self, forKey: .byteCount)
         let name = try container.decodeIfPresent(String.self, forKey: .name)
         let descriptor = OwnedDescriptor(adopting: try carrier.claim(index))
+        // An anonymous segment must be size-sealed, or its sender could shrink it under our mapping.
+        guard name != nil || system_is_size_sealed(descriptor.rawValue) else {
+            throw SharedMemoryError(.invalidArgument, "a received anonymous segment is not sealed against resizing")
+        }
         // A peer's claim about the size is checked against the segment itself before mapping.
         let size = try Self.size(of: descriptor.rawValue, expected: byteCount, what: "a received segment")
         try self.init(mapping: descriptor, byteCount: size, name: name, ownsName: false)

@@ -46,7 +46,11 @@ public final class SharedMemory: @unchecked Sendable {
             throw SharedMemoryError(error, "creating a \(byteCount)-byte segment")
         }
         let owner = OwnedDescriptor(adopting: fd)
-        do throws(SystemCallError) { try system_ftruncate(fd, byteCount) } catch {
+        do throws(SystemCallError) {
+            try system_ftruncate(fd, byteCount)
+            // Sealed: no process it reaches can shrink it under another's mapping (SIGBUS).
+            try system_seal_size(fd)
+        } catch {
             throw SharedMemoryError(error, "sizing a segment to \(byteCount) bytes")
         }
         try self.init(mapping: owner, byteCount: byteCount, name: nil, ownsName: false)
@@ -123,7 +127,12 @@ public final class SharedMemory: @unchecked Sendable {
 
     // MARK: - Using
 
-    /// The mapped bytes. Valid as long as this object lives; every process sees its own address.
+    /// The mapped bytes. Every process sees its own address.
+    ///
+    /// - Important: Valid only while this object lives: keep a reference (or use
+    ///   `withExtendedLifetime`) for as long as you use the pointer, since the mapping goes with it.
+    ///   A named segment can be shrunk by any process that can open it, and access past its new end
+    ///   faults (`SIGBUS`); anonymous segments are sealed against that.
     public var bytes: UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: base, count: byteCount)
     }

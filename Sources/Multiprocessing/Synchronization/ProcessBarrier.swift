@@ -96,13 +96,14 @@ public final class ProcessBarrier: @unchecked Sendable {
             current = original
         }
         while atomicState.load(ordering: .acquiring) >> 32 == generation {
-            if isBroken { throw SharedMemoryError(.brokenBarrier, "the barrier broke while waiting") }
             if !system_futex_wait(generationWord, expected: UInt32(truncatingIfNeeded: generation), until: deadline) {
                 guard atomicState.load(ordering: .acquiring) >> 32 == generation else { break }
                 breakBarrier()
                 throw SharedMemoryError(.brokenBarrier, "timed out waiting for \(parties) parties")
             }
         }
+        // Breaking moves to a new generation too (so no sleeper misses it): tell the two apart.
+        if isBroken { throw SharedMemoryError(.brokenBarrier, "the barrier broke while waiting") }
         return Int(index)
     }
 
@@ -110,9 +111,16 @@ public final class ProcessBarrier: @unchecked Sendable {
     public func abort() { breakBarrier() }
 
     /// Returns the barrier to its initial state: Python's `reset()`. Waiters of the current
-    /// generation are released, with `.brokenBarrier` when they see the break before the reset.
+    /// generation are released with `.brokenBarrier`, unless they see the reset's end first.
     public func reset() {
         breakBarrier()
+        atomicBroken.store(0, ordering: .releasing)
+    }
+
+    /// Marks the barrier broken, then moves it to a new generation (arrivals back to 0) and wakes
+    /// every sleeper: changing the word they sleep on is what makes the break impossible to miss.
+    private func breakBarrier() {
+        atomicBroken.store(1, ordering: .releasing)
         var current = atomicState.load(ordering: .relaxed)
         while true {
             let (exchanged, original) = atomicState.weakCompareExchange(
@@ -123,12 +131,6 @@ public final class ProcessBarrier: @unchecked Sendable {
             if exchanged { break }
             current = original
         }
-        system_futex_wake(generationWord, count: Int32.max)
-        atomicBroken.store(0, ordering: .releasing)
-    }
-
-    private func breakBarrier() {
-        atomicBroken.store(1, ordering: .releasing)
         system_futex_wake(generationWord, count: Int32.max)
     }
 }

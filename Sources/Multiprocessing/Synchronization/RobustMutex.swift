@@ -34,10 +34,10 @@ struct RobustMutex: @unchecked Sendable {
 
     /// `nil` when `timeout` passed first.
     func lock(timeout: Duration) throws(SharedMemoryError) -> LockAcquisition? {
-        let (seconds, attoseconds) = max(timeout, .zero).components
-        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let total = nanoseconds.overflow ? Int64.max : nanoseconds.partialValue &+ attoseconds / 1_000_000_000
-        return try interpret(mpshim_mutex_timedlock_after(pointer, total), call: "pthread_mutex_clocklock")
+        try interpret(
+            mpshim_mutex_timedlock_after(pointer, timeout.saturatingNanoseconds),
+            call: "pthread_mutex_clocklock"
+        )
     }
 
     /// `nil` when another holder has it.

@@ -109,9 +109,15 @@ int mpshim_close_descriptors_from(int lowest);
 
 // MARK: - Shared memory
 
-/// memfd_create(name, MFD_CLOEXEC) (Linux >= 3.17, glibc >= 2.27; Swift's Glibc module lacks it
+/// memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING) (Linux >= 3.17, glibc >= 2.27; Swift's Glibc module lacks it
 /// without _GNU_SOURCE). Returns -1/errno.
 int mpshim_memfd_create(const char *name);
+/// fcntl(F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) on a memfd (Linux >= 3.17): its size
+/// can never change again, so a process it is handed to cannot be made to fault (SIGBUS) by a
+/// sender that shrinks it after the receiver checked it. Returns 0 or -1/errno.
+int mpshim_seal_size(int fd);
+/// Whether the file behind `fd` is a memfd sealed against shrinking (1) or not (0).
+int mpshim_is_size_sealed(int fd);
 /// shm_open(name, flags | O_CLOEXEC, mode): variadic-free wrapper. Returns -1/errno.
 int mpshim_shm_open(const char *name, int flags, unsigned int mode);
 /// mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), with NULL instead of MAP_FAILED

@@ -64,6 +64,16 @@ func system_memfd_create(_ name: String) throws(SystemCallError) -> CInt {
     try valueOrErrno("memfd_create(\(name))", retryOnInterrupt: false) { mpshim_memfd_create(name) }
 }
 
+/// Seals a memfd's size (`F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL`).
+@inline(never)
+func system_seal_size(_ fd: CInt) throws(SystemCallError) {
+    _ = try valueOrErrno("fcntl(\(fd), F_ADD_SEALS)", retryOnInterrupt: false) { mpshim_seal_size(fd) }
+}
+
+/// Whether `fd` is a memfd whose size is sealed.
+@inline(never)
+func system_is_size_sealed(_ fd: CInt) -> Bool { mpshim_is_size_sealed(fd) != 0 }
+
 /// `shm_open(name, flags | O_CLOEXEC, mode)`.
 @inline(never)
 func system_shm_open(_ name: String, flags: CInt, mode: UInt32) throws(SystemCallError) -> CInt {
@@ -111,11 +121,27 @@ func system_futex_wait(_ word: UnsafeMutablePointer<UInt32>, expected: UInt32, u
     if let instant = deadline.instant {
         let left = ContinuousClock.now.duration(to: instant)
         if left <= .zero { return false }
-        let (seconds, attoseconds) = left.components
-        timeout = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        timeout = left.saturatingNanoseconds
     }
     if mpshim_futex_wait(word, expected, timeout) == 0 { return true }
-    return errno != ETIMEDOUT
+    let error = errno
+    if error == ETIMEDOUT { return false }
+    // EAGAIN: the word changed first; EINTR: a signal. Anything else (EFAULT, EINVAL) is our bug,
+    // and retrying it would spin.
+    precondition(error == EAGAIN || error == EINTR, "futex wait failed: \(Errno(rawValue: error))")
+    return true
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped to `0...Int64.max` (a "forever" timeout must not overflow).
+    var saturatingNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        if seconds < 0 { return 0 }
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        let (total, overflowAgain) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return overflowAgain ? .max : total
+    }
 }
 
 /// Wakes up to `count` waiters on `word` (`Int32.max`: all).
