@@ -95,6 +95,8 @@ public final class ProcessBarrier: @unchecked Sendable {
             }
             current = original
         }
+        // Broken between the first check and this arrival: nobody will complete this generation.
+        if isBroken { throw SharedMemoryError(.brokenBarrier, "the barrier is broken") }
         while atomicState.load(ordering: .acquiring) >> 32 == generation {
             if !system_futex_wait(generationWord, expected: UInt32(truncatingIfNeeded: generation), until: deadline) {
                 guard atomicState.load(ordering: .acquiring) >> 32 == generation else { break }
