@@ -1,3 +1,4 @@
+import Atomics
 import SystemPackage
 import _CMultiprocessingShims
 
@@ -75,4 +76,19 @@ struct SegmentHeader {
         }
         return Int(payload)
     }
+}
+
+extension SharedMemory {
+    /// The payload of a laid-out segment (`offset` bytes in), bound to `type`.
+    func payload<T>(as type: T.Type, capacity: Int, offset: Int = 0) -> UnsafeMutablePointer<T> {
+        (bytes.baseAddress! + SegmentHeader.payloadOffset + offset).bindMemory(to: type, capacity: capacity)
+    }
+
+    /// Where a laid-out segment keeps its mutex.
+    var mutexAddress: UnsafeMutableRawPointer { bytes.baseAddress! + SegmentHeader.mutexOffset }
+}
+
+/// An atomic view of a word in shared memory, which it never owns (swift-atomics' `UnsafeAtomic(at:)`).
+func sharedAtomic<Value: AtomicValue>(_ word: UnsafeMutablePointer<Value>) -> UnsafeAtomic<Value> {
+    UnsafeAtomic(at: UnsafeMutableRawPointer(word).assumingMemoryBound(to: Value.AtomicRepresentation.self))
 }

@@ -52,10 +52,9 @@ public final class SharedArray<Element: BitwiseCopyable>: @unchecked Sendable {
         }
         segment = try SharedMemory(byteCount: SegmentHeader.payloadOffset + max(payload, 1))
         try SegmentHeader.initialize(segment, kind: .array, payloadByteCount: payload, stride: stride)
-        let base = segment.bytes.baseAddress!
-        mutex = RobustMutex(at: base + SegmentHeader.mutexOffset)
+        mutex = RobustMutex(at: segment.mutexAddress)
         elements = UnsafeMutableBufferPointer(
-            start: (base + SegmentHeader.payloadOffset).bindMemory(to: Element.self, capacity: count),
+            start: segment.payload(as: Element.self, capacity: count),
             count: count
         )
     }
@@ -68,10 +67,9 @@ public final class SharedArray<Element: BitwiseCopyable>: @unchecked Sendable {
         }
         let count = stride == 0 ? 0 : payload / stride
         self.segment = segment
-        let base = segment.bytes.baseAddress!
-        mutex = RobustMutex(at: base + SegmentHeader.mutexOffset)
+        mutex = RobustMutex(at: segment.mutexAddress)
         elements = UnsafeMutableBufferPointer(
-            start: (base + SegmentHeader.payloadOffset).bindMemory(to: Element.self, capacity: count),
+            start: segment.payload(as: Element.self, capacity: count),
             count: count
         )
     }

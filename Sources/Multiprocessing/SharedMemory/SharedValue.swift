@@ -25,9 +25,8 @@ public final class SharedValue<Value: BitwiseCopyable>: @unchecked Sendable {
         let stride = MemoryLayout<Value>.stride
         segment = try SharedMemory(byteCount: SegmentHeader.payloadOffset + max(stride, 1))
         try SegmentHeader.initialize(segment, kind: .value, payloadByteCount: stride, stride: stride)
-        let base = segment.bytes.baseAddress!
-        mutex = RobustMutex(at: base + SegmentHeader.mutexOffset)
-        pointer = (base + SegmentHeader.payloadOffset).bindMemory(to: Value.self, capacity: 1)
+        mutex = RobustMutex(at: segment.mutexAddress)
+        pointer = segment.payload(as: Value.self, capacity: 1)
         pointer.initialize(to: initial)
     }
 
@@ -38,9 +37,8 @@ public final class SharedValue<Value: BitwiseCopyable>: @unchecked Sendable {
             throw SharedMemoryError(.sizeMismatch, "the segment holds \(payload) bytes, not one \(Value.self)")
         }
         self.segment = segment
-        let base = segment.bytes.baseAddress!
-        mutex = RobustMutex(at: base + SegmentHeader.mutexOffset)
-        pointer = (base + SegmentHeader.payloadOffset).bindMemory(to: Value.self, capacity: 1)
+        mutex = RobustMutex(at: segment.mutexAddress)
+        pointer = segment.payload(as: Value.self, capacity: 1)
     }
 
     /// The value, read or written under the value's lock: Python's `Value.value`.
@@ -108,7 +106,7 @@ extension SharedValue where Value: AtomicInteger {
     }
 
     private var atomic: UnsafeAtomic<Value> {
-        UnsafeAtomic(at: UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Value.AtomicRepresentation.self))
+        sharedAtomic(pointer)
     }
 }
 

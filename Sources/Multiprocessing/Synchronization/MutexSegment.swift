@@ -7,14 +7,14 @@ struct MutexSegment: Sendable {
     init(kind: SegmentHeader.Kind, recursive: Bool) throws(SharedMemoryError) {
         segment = try SharedMemory(byteCount: SegmentHeader.payloadOffset)
         try SegmentHeader.initialize(segment, kind: kind, payloadByteCount: 0, stride: 0, recursive: recursive)
-        mutex = RobustMutex(at: segment.bytes.baseAddress! + SegmentHeader.mutexOffset)
+        mutex = RobustMutex(at: segment.mutexAddress)
     }
 
     /// A received segment, checked to hold a mutex of `kind`.
     init(validating segment: SharedMemory, kind: SegmentHeader.Kind) throws(SharedMemoryError) {
         _ = try SegmentHeader.validate(segment, kind: kind, stride: 0)
         self.segment = segment
-        mutex = RobustMutex(at: segment.bytes.baseAddress! + SegmentHeader.mutexOffset)
+        mutex = RobustMutex(at: segment.mutexAddress)
     }
 
     func withLock<Result>(_ body: () throws -> Result) throws -> Result {

@@ -28,9 +28,8 @@ public final class ProcessBarrier: @unchecked Sendable {
         }
         segment = try SharedMemory(byteCount: SegmentHeader.payloadOffset + 16)
         try SegmentHeader.initialize(segment, kind: .barrier, payloadByteCount: 16, stride: 16)
-        let payload = segment.bytes.baseAddress! + SegmentHeader.payloadOffset
-        state = payload.bindMemory(to: UInt64.self, capacity: 1)
-        brokenWord = (payload + 8).bindMemory(to: UInt32.self, capacity: 2)
+        state = segment.payload(as: UInt64.self, capacity: 1)
+        brokenWord = segment.payload(as: UInt32.self, capacity: 2, offset: 8)
         (brokenWord + 1).initialize(to: UInt32(parties))
         self.parties = parties
     }
@@ -40,19 +39,18 @@ public final class ProcessBarrier: @unchecked Sendable {
             throw SharedMemoryError(.sizeMismatch, "a barrier segment holds 16 bytes")
         }
         self.segment = segment
-        let payload = segment.bytes.baseAddress! + SegmentHeader.payloadOffset
-        state = payload.bindMemory(to: UInt64.self, capacity: 1)
-        brokenWord = (payload + 8).bindMemory(to: UInt32.self, capacity: 2)
+        state = segment.payload(as: UInt64.self, capacity: 1)
+        brokenWord = segment.payload(as: UInt32.self, capacity: 2, offset: 8)
         parties = Int((brokenWord + 1).pointee)
         guard parties >= 1 else { throw SharedMemoryError(.invalidArgument, "a received barrier for 0 parties") }
     }
 
     private var atomicState: UnsafeAtomic<UInt64> {
-        UnsafeAtomic(at: UnsafeMutableRawPointer(state).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+        sharedAtomic(state)
     }
 
     private var atomicBroken: UnsafeAtomic<UInt32> {
-        UnsafeAtomic(at: UnsafeMutableRawPointer(brokenWord).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+        sharedAtomic(brokenWord)
     }
 
     /// The generation's half of the state word, which waiters sleep on (little-endian: the high half).

@@ -28,7 +28,7 @@ public final class ProcessCondition: @unchecked Sendable {
         if let lock { self.lock = lock } else { self.lock = try ProcessLock() }
         segment = try SharedMemory(byteCount: SegmentHeader.payloadOffset + 4)
         try SegmentHeader.initialize(segment, kind: .condition, payloadByteCount: 4, stride: 4)
-        sequence = (segment.bytes.baseAddress! + SegmentHeader.payloadOffset).bindMemory(to: UInt32.self, capacity: 1)
+        sequence = segment.payload(as: UInt32.self, capacity: 1)
     }
 
     init(validating segment: SharedMemory, lock: ProcessLock) throws(SharedMemoryError) {
@@ -37,11 +37,11 @@ public final class ProcessCondition: @unchecked Sendable {
         }
         self.segment = segment
         self.lock = lock
-        sequence = (segment.bytes.baseAddress! + SegmentHeader.payloadOffset).bindMemory(to: UInt32.self, capacity: 1)
+        sequence = segment.payload(as: UInt32.self, capacity: 1)
     }
 
     private var atomic: UnsafeAtomic<UInt32> {
-        UnsafeAtomic(at: UnsafeMutableRawPointer(sequence).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+        sharedAtomic(sequence)
     }
 
     /// Runs `body` holding the condition's lock: Python's `with condition:`.

@@ -21,7 +21,7 @@ public final class ProcessEvent: @unchecked Sendable {
     public init() throws(SharedMemoryError) {
         segment = try SharedMemory(byteCount: SegmentHeader.payloadOffset + 4)
         try SegmentHeader.initialize(segment, kind: .event, payloadByteCount: 4, stride: 4)
-        word = (segment.bytes.baseAddress! + SegmentHeader.payloadOffset).bindMemory(to: UInt32.self, capacity: 1)
+        word = segment.payload(as: UInt32.self, capacity: 1)
     }
 
     init(validating segment: SharedMemory) throws(SharedMemoryError) {
@@ -29,11 +29,11 @@ public final class ProcessEvent: @unchecked Sendable {
             throw SharedMemoryError(.sizeMismatch, "an event segment holds one 4-byte word")
         }
         self.segment = segment
-        word = (segment.bytes.baseAddress! + SegmentHeader.payloadOffset).bindMemory(to: UInt32.self, capacity: 1)
+        word = segment.payload(as: UInt32.self, capacity: 1)
     }
 
     private var atomic: UnsafeAtomic<UInt32> {
-        UnsafeAtomic(at: UnsafeMutableRawPointer(word).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+        sharedAtomic(word)
     }
 
     /// Whether the event is set: Python's `is_set()`.

@@ -29,8 +29,7 @@ public final class ProcessSemaphore: @unchecked Sendable {
         }
         segment = try SharedMemory(byteCount: SegmentHeader.payloadOffset + 8)
         try SegmentHeader.initialize(segment, kind: .semaphore, payloadByteCount: 8, stride: 8)
-        let payload = segment.bytes.baseAddress! + SegmentHeader.payloadOffset
-        counter = payload.bindMemory(to: UInt32.self, capacity: 2)
+        counter = segment.payload(as: UInt32.self, capacity: 2)
         counter.initialize(to: UInt32(value))
         bound = maximum.map { UInt32($0) } ?? UInt32.max
         (counter + 1).initialize(to: bound)
@@ -41,12 +40,12 @@ public final class ProcessSemaphore: @unchecked Sendable {
             throw SharedMemoryError(.sizeMismatch, "a semaphore segment holds two 4-byte words")
         }
         self.segment = segment
-        counter = (segment.bytes.baseAddress! + SegmentHeader.payloadOffset).bindMemory(to: UInt32.self, capacity: 2)
+        counter = segment.payload(as: UInt32.self, capacity: 2)
         bound = (counter + 1).pointee
     }
 
     private var atomic: UnsafeAtomic<UInt32> {
-        UnsafeAtomic(at: UnsafeMutableRawPointer(counter).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+        sharedAtomic(counter)
     }
 
     /// The permits free now (Python's `get_value()`); another process may change it at once.

@@ -81,12 +81,6 @@ func system_set_close_on_exec(_ fd: CInt) throws(SystemCallError) {
     _ = try valueOrErrno("fcntl(\(fd), F_SETFD)") { fcntl(fd, F_SETFD, FD_CLOEXEC) }
 }
 
-/// `fcntl(F_GETFD)`: the descriptor flags, or `EBADF` for a descriptor that is not open.
-@inline(never)
-func system_descriptor_flags(_ fd: CInt) throws(SystemCallError) -> CInt {
-    try valueOrErrno("fcntl(\(fd), F_GETFD)") { fcntl(fd, F_GETFD) }
-}
-
 /// `shutdown(2)`: `SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`.
 @inline(never)
 func system_shutdown(_ fd: CInt, _ how: CInt) throws(SystemCallError) {
