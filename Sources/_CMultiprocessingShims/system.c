@@ -190,13 +190,23 @@ long long mpshim_file_size(int fd) {
 const int mpshim_EOWNERDEAD = EOWNERDEAD;
 const int mpshim_ENOTRECOVERABLE = ENOTRECOVERABLE;
 
-int mpshim_robust_mutex_init(void *mutex, int recursive) {
+int mpshim_robust_mutex_init(void *mutex, int recursive, int fair) {
     pthread_mutexattr_t attributes;
     int result = pthread_mutexattr_init(&attributes);
     if (result != 0) return result;
     pthread_mutexattr_setpshared(&attributes, PTHREAD_PROCESS_SHARED);
     pthread_mutexattr_setrobust(&attributes, PTHREAD_MUTEX_ROBUST);
     if (recursive) pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_RECURSIVE);
+    // Priority inheritance makes the kernel keep the waiters (a PI futex's rt_mutex): in arrival
+    // order among non-real-time threads (Linux >= 5.15 treats them all alike), and an unlock hands
+    // the lock to the first of them directly, so no later arrival can barge in.
+    if (fair) {
+        result = pthread_mutexattr_setprotocol(&attributes, PTHREAD_PRIO_INHERIT);
+        if (result != 0) {
+            pthread_mutexattr_destroy(&attributes);
+            return result;
+        }
+    }
     result = pthread_mutex_init((pthread_mutex_t *)mutex, &attributes);
     pthread_mutexattr_destroy(&attributes);
     return result;

@@ -109,9 +109,12 @@ struct ProcessLockTests {
         #expect(counter.atomicLoad() == 40_000)
     }
 
-    @Test("a holder SIGKILLed inside the lock: the next acquirer learns it and the lock works again")
-    func ownerDied() throws {
-        let lock = try ProcessLock()
+    @Test(
+        "a holder SIGKILLed inside the lock: the next acquirer learns it and the lock works again",
+        arguments: [ProcessLock.Fairness.unordered, .firstComeFirstServed]
+    )
+    func ownerDied(fairness: ProcessLock.Fairness) throws {
+        let lock = try ProcessLock(fairness: fairness)
         let (ready, readyForChild) = try Connection.pipe()
         let child = ChildProcess(running: DieHoldingLockTask(lock: lock, ready: readyForChild))
         try child.start()
@@ -124,9 +127,12 @@ struct ProcessLockTests {
         lock.unlock()
     }
 
-    @Test("a timed acquire gives up while another process holds the lock, and succeeds after")
-    func timeouts() throws {
-        let lock = try ProcessLock()
+    @Test(
+        "a timed acquire gives up while another process holds the lock, and succeeds after",
+        arguments: [ProcessLock.Fairness.unordered, .firstComeFirstServed]
+    )
+    func timeouts(fairness: ProcessLock.Fairness) throws {
+        let lock = try ProcessLock(fairness: fairness)
         try lock.lock()
         let blocked = ChildProcess(running: TimedLockTask(lock: lock, milliseconds: 50))
         try blocked.start()

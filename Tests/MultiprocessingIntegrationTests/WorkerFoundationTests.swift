@@ -186,6 +186,16 @@ struct ChildRegressionTests {
         #expect(!WorkerContext.activeChildren().contains { $0.pid == pid })
     }
 
+    @Test("a task runs on its own thread: a WorkerThread's, a spawned child's main thread; never the shared pool")
+    func tasksRunOnTheirOwnThread() throws {
+        let thread = WorkerThread(name: "own-thread", running: WhereDoesItRunTask())
+        try thread.start()
+        #expect(try thread.value() == ["own-thread", "other"])
+        let child = ChildProcess(running: WhereDoesItRunTask())
+        try child.start()
+        #expect(try child.value().last == "main")
+    }
+
     @Test("cpuCount is at least 1 and at most the CPUs online")
     func cpuCount() {
         let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))

@@ -237,3 +237,79 @@ public struct ConditionWaiterTask: ParallelTask {
         }
     }
 }
+
+/// The calling thread's id, from the `/proc/thread-self` link ("pid/task/tid").
+public func currentThreadID() -> Int32 {
+    var target = [CChar](repeating: 0, count: 64)
+    let length = readlink("/proc/thread-self", &target, target.count - 1)
+    precondition(length > 0, "no /proc/thread-self")
+    let path = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return Int32(path.split(separator: "/").last!)!
+}
+
+/// Whether thread `tid` of process `pid` is asleep (state `S` in its `/proc` stat line).
+public func isThreadAsleep(pid: Int32, tid: Int32) -> Bool {
+    guard let file = fopen("/proc/\(pid)/task/\(tid)/stat", "r") else { return false }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 512)
+    guard fgets(&line, Int32(line.count), file) != nil else { return false }
+    let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    // "tid (name) S …": the name may hold spaces and parentheses, so read after the last ')'.
+    guard let close = text.lastIndex(of: ")") else { return false }
+    return text[close...].dropFirst().drop { $0 == " " }.first == "S"
+}
+
+/// Says which thread it runs on (over `arrival`), then takes `lock` and appends `index` to the
+/// list kept in `slots` and `count`: one worker of the lock-order demo, for a thread or a process.
+public struct AppendUnderLockTask: ParallelTask {
+    public var lock: ProcessLock
+    public var slots: SharedArray<Int32>
+    public var count: SharedValue<Int>
+    public var index: Int32
+    public var arrival: Connection
+    public var timeoutMilliseconds: Int?
+    public init(
+        lock: ProcessLock,
+        slots: SharedArray<Int32>,
+        count: SharedValue<Int>,
+        index: Int32,
+        arrival: Connection,
+        timeoutMilliseconds: Int? = nil
+    ) {
+        self.lock = lock
+        self.slots = slots
+        self.count = count
+        self.index = index
+        self.arrival = arrival
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+    /// Whether it got the lock (always, without a timeout).
+    public func run() throws -> Bool {
+        try arrival.send(currentThreadID())
+        if let timeoutMilliseconds {
+            guard try lock.lock(timeout: .milliseconds(timeoutMilliseconds)) != nil else { return false }
+        } else {
+            try lock.lock()
+        }
+        defer { lock.unlock() }
+        let position = count.loadWithoutLock()
+        slots[position] = index
+        count.storeWithoutLock(position + 1)
+        return true
+    }
+}
+
+/// Where its `run` executes: the thread's name (from `/proc/thread-self/comm`) and whether it is
+/// the process's main thread.
+public struct WhereDoesItRunTask: ParallelTask {
+    public init() {}
+    public func run() async -> [String] {
+        await Task.yield()  // resumes where it was; still the same thread
+        guard let file = fopen("/proc/thread-self/comm", "r") else { return [] }
+        defer { fclose(file) }
+        var name = [CChar](repeating: 0, count: 32)
+        _ = fgets(&name, Int32(name.count), file)
+        let text = String(decoding: name.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return [text, currentThreadID() == getpid() ? "main" : "other"]
+    }
+}

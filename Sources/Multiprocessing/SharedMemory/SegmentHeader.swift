@@ -9,6 +9,7 @@ import _CMultiprocessingShims
 ///
 /// ```
 /// offset 0    magic (UInt32) · version (UInt16) · kind (UInt16) · payload bytes (UInt64) · element stride (UInt64)
+/// offset 24   mutex options (UInt32: recursive, first come first served)
 /// offset 64   a robust process-shared pthread mutex (40 bytes on x86_64 Linux; 64 reserved)
 /// offset 128  the payload: a value, or the elements of an array
 /// ```
@@ -31,17 +32,28 @@ struct SegmentHeader {
         case condition = 8
     }
 
+    /// How the segment's mutex behaves; recorded in the header so a receiver can tell.
+    struct MutexOptions: OptionSet {
+        let rawValue: UInt32
+        static let recursive = MutexOptions(rawValue: 1)
+        static let firstComeFirstServed = MutexOptions(rawValue: 2)
+    }
+
     /// Writes a header into a fresh (zeroed) segment and initializes its mutex.
     static func initialize(
         _ segment: SharedMemory,
         kind: Kind,
         payloadByteCount: Int,
         stride: Int,
-        recursive: Bool = false
+        mutex options: MutexOptions = []
     ) throws(SharedMemoryError) {
         let base = segment.bytes.baseAddress!
         precondition(mpshim_mutex_size() <= payloadOffset - mutexOffset)
-        let result = mpshim_robust_mutex_init(base + mutexOffset, recursive ? 1 : 0)
+        let result = mpshim_robust_mutex_init(
+            base + mutexOffset,
+            options.contains(.recursive) ? 1 : 0,
+            options.contains(.firstComeFirstServed) ? 1 : 0
+        )
         guard result == 0 else {
             throw SharedMemoryError(.systemCallFailed, "pthread_mutex_init", underlyingError: .init(rawValue: result))
         }
@@ -50,6 +62,7 @@ struct SegmentHeader {
         base.storeBytes(of: kind.rawValue, toByteOffset: 6, as: UInt16.self)
         base.storeBytes(of: UInt64(payloadByteCount), toByteOffset: 8, as: UInt64.self)
         base.storeBytes(of: UInt64(stride), toByteOffset: 16, as: UInt64.self)
+        base.storeBytes(of: options.rawValue, toByteOffset: 24, as: UInt32.self)
     }
 
     /// Checks a segment received from another process: our magic and version, the expected kind
@@ -79,6 +92,13 @@ struct SegmentHeader {
 }
 
 extension SharedMemory {
+    /// The mutex options a laid-out segment records.
+    var mutexOptions: SegmentHeader.MutexOptions {
+        SegmentHeader.MutexOptions(
+            rawValue: UnsafeRawPointer(bytes.baseAddress!).load(fromByteOffset: 24, as: UInt32.self)
+        )
+    }
+
     /// The payload of a laid-out segment (`offset` bytes in), bound to `type`.
     func payload<T>(as type: T.Type, capacity: Int, offset: Int = 0) -> UnsafeMutablePointer<T> {
         (bytes.baseAddress! + SegmentHeader.payloadOffset + offset).bindMemory(to: type, capacity: capacity)

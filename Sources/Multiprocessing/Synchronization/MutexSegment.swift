@@ -4,9 +4,9 @@ struct MutexSegment: Sendable {
     let mutex: RobustMutex
 
     /// A new segment with an unlocked mutex.
-    init(kind: SegmentHeader.Kind, recursive: Bool) throws(SharedMemoryError) {
+    init(kind: SegmentHeader.Kind, mutex options: SegmentHeader.MutexOptions) throws(SharedMemoryError) {
         segment = try SharedMemory(byteCount: SegmentHeader.payloadOffset)
-        try SegmentHeader.initialize(segment, kind: kind, payloadByteCount: 0, stride: 0, recursive: recursive)
+        try SegmentHeader.initialize(segment, kind: kind, payloadByteCount: 0, stride: 0, mutex: options)
         mutex = RobustMutex(at: segment.mutexAddress)
     }
 

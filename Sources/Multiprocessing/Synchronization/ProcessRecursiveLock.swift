@@ -13,7 +13,7 @@ public final class ProcessRecursiveLock: Sendable {
     ///
     /// - Throws: ``SharedMemoryError`` `.systemCallFailed` (`EMFILE`, `ENOMEM`).
     public init() throws(SharedMemoryError) {
-        state = try MutexSegment(kind: .recursiveLock, recursive: true)
+        state = try MutexSegment(kind: .recursiveLock, mutex: .recursive)
     }
 
     init(validating segment: SharedMemory) throws(SharedMemoryError) {

@@ -140,8 +140,9 @@ int mpshim_futex_wake(uint32_t *word, int count);
 extern const int mpshim_EOWNERDEAD;
 extern const int mpshim_ENOTRECOVERABLE;
 /// pthread_mutex_init with PTHREAD_PROCESS_SHARED and PTHREAD_MUTEX_ROBUST (and, when `recursive`,
-/// PTHREAD_MUTEX_RECURSIVE) on memory shared between processes. Returns 0 or an errno.
-int mpshim_robust_mutex_init(void *mutex, int recursive);
+/// PTHREAD_MUTEX_RECURSIVE; when `fair`, PTHREAD_PRIO_INHERIT, whose kernel-kept waiter queue hands
+/// the lock over first come, first served) on memory shared between processes. Returns 0 or an errno.
+int mpshim_robust_mutex_init(void *mutex, int recursive, int fair);
 /// sizeof(pthread_mutex_t), so Swift can lay out shared segments.
 size_t mpshim_mutex_size(void);
 /// pthread_mutex_clocklock on CLOCK_MONOTONIC with a deadline `nanoseconds` from now (glibc >= 2.30).
