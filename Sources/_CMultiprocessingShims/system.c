@@ -21,6 +21,7 @@ const int mpshim_CLD_DUMPED = CLD_DUMPED;
 
 // `syscall` is variadic, which Swift does not import.
 int mpshim_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+pid_t mpshim_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
 int mpshim_pidfd_send_signal(int pidfd, int signal) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);

@@ -238,15 +238,6 @@ public struct ConditionWaiterTask: ParallelTask {
     }
 }
 
-/// The calling thread's id, from the `/proc/thread-self` link ("pid/task/tid").
-public func currentThreadID() -> Int32 {
-    var target = [CChar](repeating: 0, count: 64)
-    let length = readlink("/proc/thread-self", &target, target.count - 1)
-    precondition(length > 0, "no /proc/thread-self")
-    let path = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    return Int32(path.split(separator: "/").last!)!
-}
-
 /// Whether thread `tid` of process `pid` is asleep (state `S` in its `/proc` stat line).
 public func isThreadAsleep(pid: Int32, tid: Int32) -> Bool {
     guard let file = fopen("/proc/\(pid)/task/\(tid)/stat", "r") else { return false }
@@ -285,7 +276,7 @@ public struct AppendUnderLockTask: ParallelTask {
     }
     /// Whether it got the lock (always, without a timeout).
     public func run() throws -> Bool {
-        try arrival.send(currentThreadID())
+        try arrival.send(WorkerContext.nativeThreadID)
         if let timeoutMilliseconds {
             guard try lock.lock(timeout: .milliseconds(timeoutMilliseconds)) != nil else { return false }
         } else {
@@ -310,6 +301,6 @@ public struct WhereDoesItRunTask: ParallelTask {
         var name = [CChar](repeating: 0, count: 32)
         _ = fgets(&name, Int32(name.count), file)
         let text = String(decoding: name.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return [text, currentThreadID() == getpid() ? "main" : "other"]
+        return [text, WorkerContext.nativeThreadID == getpid() ? "main" : "other"]
     }
 }

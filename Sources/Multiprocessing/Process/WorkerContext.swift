@@ -71,6 +71,10 @@ public enum WorkerContext {
         ProcessLauncher.shared.activeChildren()
     }
 
+    /// The kernel's id of the calling thread (`gettid`), unique system-wide while it runs: Python's
+    /// `threading.get_native_id()`. It names the thread in `/proc/<pid>/task/` and in `top -H`.
+    public static var nativeThreadID: Int32 { system_gettid() }
+
     /// The number of CPUs this process may use: its affinity mask (as Python's
     /// `os.process_cpu_count()`), further limited by a cgroup CPU quota (containers), at least 1.
     public static var cpuCount: Int {

@@ -25,6 +25,8 @@ const char *mpshim_worker_token(void);
 
 /// pidfd_open(2): a descriptor that refers to one process, immune to PID reuse. Returns -1/errno.
 int mpshim_pidfd_open(pid_t pid);
+/// gettid(2): the calling thread's id, as the kernel and /proc know it.
+pid_t mpshim_gettid(void);
 /// pidfd_send_signal(2) with no siginfo. Returns -1/errno.
 int mpshim_pidfd_send_signal(int pidfd, int signal);
 /// waitid(P_PIDFD, pidfd, WEXITED | options). Writes the raw status fields. Returns -1/errno.

@@ -278,6 +278,10 @@ func system_getppid() -> pid_t { getppid() }
 @inline(never)
 func system_getpid() -> pid_t { getpid() }
 
+/// `gettid(2)`, which cannot fail.
+@inline(never)
+func system_gettid() -> pid_t { mpshim_gettid() }
+
 @inline(never)
 func system_fork() throws(SystemCallError) -> pid_t {
     try valueOrErrno("fork", retryOnInterrupt: false) { mpshim_fork() }

@@ -1,0 +1,42 @@
+import Multiprocessing
+import Testing
+
+@testable import mpdemo
+
+@Suite("mpdemo lock-order: Demo #3 and #4", .timeLimit(.minutes(1)))
+struct LockOrderDemoTests {
+    @Test("out of order counts the numbers that must move: one late worker counts once")
+    func outOfOrderMetric() {
+        #expect(LockOrderRun.countOutOfOrder([1, 2, 3, 4]) == 0)
+        #expect(LockOrderRun.countOutOfOrder([2, 3, 4, 1]) == 1)
+        #expect(LockOrderRun.countOutOfOrder([1, 3, 2, 4]) == 1)
+        #expect(LockOrderRun.countOutOfOrder([4, 3, 2, 1]) == 3)
+        #expect(LockOrderRun.countOutOfOrder([]) == 0)
+    }
+
+    @Test("with the fair lock the list is 1...N, for threads and for processes", arguments: [false, true])
+    func fairLockInOrder(processes: Bool) throws {
+        let workers = processes ? 8 : 40
+        let run = try LockOrderRun(
+            workers: workers,
+            processes: processes,
+            pauseSeconds: 0.002,
+            fairness: .firstComeFirstServed,
+            orderedStart: true
+        )
+        #expect(run.list == Array(1...Int32(workers)))
+        #expect(run.outOfOrder == 0)
+    }
+
+    @Test("without the lock every worker still appends exactly once")
+    func noLockLosesNothing() throws {
+        let run = try LockOrderRun(
+            workers: 40,
+            processes: false,
+            pauseSeconds: 0.001,
+            fairness: nil,
+            orderedStart: false
+        )
+        #expect(run.list.sorted() == Array(1...40))
+    }
+}
