@@ -23,7 +23,10 @@ except ImportError:  # the standard library only
     numpy = None
 
 
-def increment(counter, count):
+def increment(counter, count, ready=None, go=None):
+    if ready is not None:
+        ready.set()
+        go.wait()
     for _ in range(count):
         with counter.get_lock():
             counter.value += 1
@@ -49,9 +52,12 @@ def sum_shared(name, queue):
 
 def locked_increments(count):
     counter = multiprocessing.Value('q', 0)
-    start = time.perf_counter()
-    child = multiprocessing.Process(target=increment, args=(counter, count))
+    ready, go = multiprocessing.Event(), multiprocessing.Event()
+    child = multiprocessing.Process(target=increment, args=(counter, count, ready, go))
     child.start()
+    ready.wait()  # the child's start is not what is measured
+    start = time.perf_counter()
+    go.set()
     increment(counter, count)
     child.join()
     seconds = time.perf_counter() - start

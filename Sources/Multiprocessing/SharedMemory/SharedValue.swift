@@ -14,8 +14,8 @@ public import Atomics
 /// numbers, `Bool`, and structs and tuples of them.
 public final class SharedValue<Value: BitwiseCopyable>: @unchecked Sendable {
     let segment: SharedMemory
-    private let mutex: RobustMutex
-    private let pointer: UnsafeMutablePointer<Value>
+    @usableFromInline let mutex: RobustMutex
+    @usableFromInline let pointer: UnsafeMutablePointer<Value>
 
     /// A shared value starting at `initial`.
     ///
@@ -55,6 +55,7 @@ public final class SharedValue<Value: BitwiseCopyable>: @unchecked Sendable {
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws; ``SharedMemoryError/Code-swift.struct/notRecoverable`` only
     ///   if another library left the lock unrecovered.
+    @inlinable  // specialized and inlined into the caller: the lock is held for less time
     public func withLock<Result>(_ body: (inout Value) throws -> Result) throws -> Result {
         _ = try mutex.lock()
         defer { mutex.unlock() }

@@ -36,7 +36,7 @@ struct BenchmarkSizes {
         processStarts: 5,
         roundTrips: 2000,
         messages: 100_000,
-        sharedIncrements: 20_000,
+        sharedIncrements: 200_000,
         sharedArrayMiB: 64
     )
     static let full = BenchmarkSizes(
@@ -45,7 +45,7 @@ struct BenchmarkSizes {
         processStarts: 20,
         roundTrips: 10_000,
         messages: 1_000_000,
-        sharedIncrements: 100_000,
+        sharedIncrements: 1_000_000,
         sharedArrayMiB: 256
     )
 }

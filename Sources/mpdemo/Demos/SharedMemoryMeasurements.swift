@@ -4,8 +4,13 @@ import Multiprocessing
 struct LockedIncrementsTask: ParallelTask {
     var counter: SharedValue<Int>
     var count: Int
+    /// Set once this side is ready; it then waits for `go`, so the race starts for both at once.
+    var ready: ProcessEvent?
+    var go: ProcessEvent?
 
     func run() throws -> NoOutput {
+        ready?.set()
+        go?.wait()
         for _ in 0..<count { try counter.withLock { $0 += 1 } }
         return NoOutput()
     }
@@ -30,9 +35,15 @@ struct SharedMemoryMeasurements {
     /// Increments per second of a `SharedValue` under its lock, two processes at once.
     func lockedIncrements() throws -> Double {
         let counter = try SharedValue(0)
-        let child = ChildProcess(running: LockedIncrementsTask(counter: counter, count: increments))
+        let ready = try ProcessEvent()
+        let go = try ProcessEvent()
+        let child = ChildProcess(
+            running: LockedIncrementsTask(counter: counter, count: increments, ready: ready, go: go)
+        )
+        try child.start()
+        ready.wait()  // the child's start is not what is measured
         let seconds = try measure {
-            try child.start()
+            go.set()
             _ = try LockedIncrementsTask(counter: counter, count: increments).run()
             try child.join()
         }
