@@ -263,6 +263,22 @@ enum BenchmarkSuite {
                         swiftKey: "big_array_s",
                         pythonPath: ["big_array_shared_memory_s"]
                     ),
+                    Metric(
+                        id: "shared.hand-off-pickled",
+                        label: "\(sizes.sharedArrayMiB) MiB to a running process, count back: vs pickled",
+                        unit: "s",
+                        direction: .lower,
+                        swiftKey: "hand_off_s",
+                        pythonPath: ["hand_off_pickled_s"]
+                    ),
+                    Metric(
+                        id: "shared.hand-off-shared-memory",
+                        label: "\(sizes.sharedArrayMiB) MiB to a running process, count back: vs SharedMemory",
+                        unit: "s",
+                        direction: .lower,
+                        swiftKey: "hand_off_s",
+                        pythonPath: ["hand_off_shared_memory_s"]
+                    ),
                 ],
                 runSwift: {
                     let shared = SharedMemoryMeasurements(
@@ -276,6 +292,7 @@ enum BenchmarkSuite {
                         "uncontended_lock": try shared.uncontendedLock(),
                         "bandwidth_mb_s": try shared.bandwidth(),
                         "big_array_s": try shared.bigArrayToChild(),
+                        "hand_off_s": try shared.bigArrayHandOff(),
                     ]
                 },
                 pythonScript: "shared_bench.py",

@@ -25,6 +25,17 @@ struct SumArrayTask: ParallelTask {
     }
 }
 
+/// Receives shared arrays on `inbox` and answers each with its element count, until the parent
+/// closes the connection: the far side of the hand-off measurement.
+struct ArrayReceiverTask: ParallelTask {
+    var inbox: Connection
+
+    func run() throws -> NoOutput {
+        while let array = try? inbox.receive(SharedArray<Int64>.self) { try inbox.send(array.count) }
+        return NoOutput()
+    }
+}
+
 /// The shared-memory benchmark rows, shared by `mpdemo bench` (against `shared_bench.py`).
 struct SharedMemoryMeasurements {
     var increments: Int
@@ -95,5 +106,29 @@ struct SharedMemoryMeasurements {
         }
         precondition(total == Int64(count))
         return seconds
+    }
+
+    /// Seconds to hand a `bigArrayMiB` array to a process already running and have its element
+    /// count back: the descriptor crosses, the child maps it; nothing is copied. The fastest of 5.
+    func bigArrayHandOff() throws -> Double {
+        let count = (bigArrayMiB << 20) / 8
+        let array = try SharedArray<Int64>(repeating: 1, count: count)
+        let (connection, childEnd) = try Connection.pipe(duplex: true)
+        let child = ChildProcess(running: ArrayReceiverTask(inbox: childEnd))
+        try child.start()
+        childEnd.close()
+        var fastest = Double.infinity
+        for _ in 0..<5 {
+            var received = 0
+            let seconds = try measure {
+                try connection.send(array)
+                received = try connection.receive(Int.self)
+            }
+            precondition(received == count)
+            fastest = min(fastest, seconds)
+        }
+        connection.close()
+        try child.join()
+        return fastest
     }
 }

@@ -99,6 +99,7 @@ func format(_ value: Double) -> String {
     }
     if value >= 1000 { return String(format: "%.0f", value) }
     if value >= 10 { return String(format: "%.1f", value) }
+    if value > 0, value < 0.01 { return String(format: "%.3g", value) }  // 6.4e-05, not 0.000
     return String(format: "%.3f", value)
 }
 
