@@ -30,6 +30,7 @@ struct SegmentHeader {
         case recursiveLock = 6
         case barrier = 7
         case condition = 8
+        case queue = 9
     }
 
     /// How the segment's mutex behaves; recorded in the header so a receiver can tell.

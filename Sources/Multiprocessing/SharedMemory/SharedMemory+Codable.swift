@@ -20,12 +20,20 @@ extension SharedMemory: Codable {
         let index = try container.decode(Int.self, forKey: .descriptor)
         let byteCount = try container.decode(Int.self, forKey: .byteCount)
         let name = try container.decodeIfPresent(String.self, forKey: .name)
-        let descriptor = OwnedDescriptor(adopting: try carrier.claim(index))
-        // An anonymous segment must be size-sealed, or its sender could shrink it under our mapping.
+        try self.init(receiving: OwnedDescriptor(adopting: try carrier.claim(index)), byteCount: byteCount, name: name)
+    }
+
+    /// Maps a segment received from another process. An anonymous one must be size-sealed, or its
+    /// sender could shrink it under our mapping; a claimed size is checked against the segment
+    /// itself before mapping (without one, the segment's own size is used).
+    convenience init(
+        receiving descriptor: consuming OwnedDescriptor,
+        byteCount: Int? = nil,
+        name: String? = nil
+    ) throws(SharedMemoryError) {
         guard name != nil || system_is_size_sealed(descriptor.rawValue) else {
             throw SharedMemoryError(.invalidArgument, "a received anonymous segment is not sealed against resizing")
         }
-        // A peer's claim about the size is checked against the segment itself before mapping.
         let size = try Self.size(of: descriptor.rawValue, expected: byteCount, what: "a received segment")
         try self.init(mapping: descriptor, byteCount: size, name: name, ownsName: false)
     }

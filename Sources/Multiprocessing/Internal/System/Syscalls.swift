@@ -111,7 +111,12 @@ func system_send(
 /// `sendmsg(2)` of `bytes` with `descriptors` attached as `SCM_RIGHTS`; the only place a `msghdr`
 /// for sending is built. Returns the bytes sent (the descriptors travel with the first of them).
 @inline(never)
-func system_sendmsg(_ fd: CInt, _ bytes: UnsafeRawBufferPointer, descriptors: [CInt]) throws(SystemCallError) -> Int {
+func system_sendmsg(
+    _ fd: CInt,
+    _ bytes: UnsafeRawBufferPointer,
+    descriptors: [CInt],
+    nonBlocking: Bool = false
+) throws(SystemCallError) -> Int {
     let controlCount = mpshim_cmsg_space_for_fds(descriptors.count)
     let control = UnsafeMutableRawPointer.allocate(byteCount: controlCount, alignment: 16)
     defer { control.deallocate() }
@@ -130,7 +135,8 @@ func system_sendmsg(_ fd: CInt, _ bytes: UnsafeRawBufferPointer, descriptors: [C
     message.msg_control = control
     message.msg_controllen = controlCount
     descriptors.withUnsafeBufferPointer { mpshim_cmsg_put_fds(&message, $0.baseAddress!, descriptors.count) }
-    return try valueOrErrno("sendmsg(\(fd))") { sendmsg(fd, &message, CInt(MSG_NOSIGNAL)) }
+    let flags = CInt(MSG_NOSIGNAL) | (nonBlocking ? CInt(MSG_DONTWAIT) : 0)
+    return try valueOrErrno("sendmsg(\(fd))") { sendmsg(fd, &message, flags) }
 }
 
 /// What one `recvmsg` delivered.
