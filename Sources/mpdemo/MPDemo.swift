@@ -9,7 +9,7 @@ struct MPDemo: ParsableCommand {
         discussion: "Each demo accepts --json (one JSON object of its figures) and --vs-python (runs the Python "
             + "original from Benchmarks/python in the same run and prints both with their ratio).",
         subcommands: [
-            SpeedTest.self, MemoryDemo.self, SharedMemoryDemo.self, LockOrderDemo.self, PipeDemo.self,
+            SpeedTest.self, MemoryDemo.self, SharedMemoryDemo.self, LockOrderDemo.self, PipeDemo.self, QueueDemo.self,
             ProcessStartDemo.self,
             BenchmarkCommand.self,
         ]

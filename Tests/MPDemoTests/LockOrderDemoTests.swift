@@ -40,3 +40,11 @@ struct LockOrderDemoTests {
         #expect(run.list.sorted() == Array(1...40))
     }
 }
+
+@Suite("mpdemo queue: Demo #6", .timeLimit(.minutes(1)))
+struct QueueDemoTests {
+    @Test("every kind delivers every number to the reader process", arguments: QueueKind.allCases)
+    func everyKind(kind: QueueKind) throws {
+        #expect(try measureQueueRun(kind: kind, count: 5000) > 0)
+    }
+}

@@ -28,6 +28,9 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     let ring: QueueRing
     let spill: SpillChannel
     let isJoinable: Bool
+    /// The element's size when it is `BitwiseCodable` and copied as it is (looked up once: a
+    /// dynamic cast per element would cost more than the copy).
+    private let bitwiseSize: Int?
 
     /// A new, empty queue.
     ///
@@ -53,12 +56,14 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
         )
         spill = try SpillChannel()
         isJoinable = joinable
+        bitwiseSize = Self.bitwiseSize
     }
 
     init(ring: QueueRing, spill: SpillChannel, joinable: Bool) {
         self.ring = ring
         self.spill = spill
         isJoinable = joinable
+        bitwiseSize = Self.bitwiseSize
     }
 
     /// Identifies the element type (and the kind of queue) in the segment, so that a process
@@ -108,7 +113,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
             var stored = 0
             try ring.lock()
             while let element = next {
-                if let size = Self.bitwiseSize {
+                if let size = bitwiseSize {
                     guard try waitForRoom(size, until: .never, waitIf: stored == 0) else { break }
                     ring.append(kind: .inline, length: size) { target in
                         withUnsafeBytes(of: element) { target.copyMemory(from: $0.baseAddress!, byteCount: size) }
@@ -140,7 +145,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     }
 
     private func put(_ element: Element, until deadline: Deadline) throws -> Bool {
-        if let size = Self.bitwiseSize {
+        if let size = bitwiseSize {
             return try putRecord(length: size, until: deadline) { target in
                 withUnsafeBytes(of: element) { target.copyMemory(from: $0.baseAddress!, byteCount: size) }
             }
@@ -324,7 +329,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
         case .spilled, .padding:
             return .spilled
         case .inline:
-            if let size = Self.bitwiseSize, payload.count == size {
+            if let size = bitwiseSize, payload.count == size {
                 return .value(
                     withUnsafeTemporaryAllocation(of: Element.self, capacity: 1) { slot in
                         UnsafeMutableRawPointer(slot.baseAddress!).copyMemory(
