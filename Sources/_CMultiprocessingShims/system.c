@@ -43,6 +43,7 @@ int mpshim_waitid_pidfd(int pidfd, int options, int *code, int *status, pid_t *p
 int mpshim_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int mpshim_eventfd_cloexec(void) { return eventfd(0, EFD_CLOEXEC); }
+int mpshim_eventfd_semaphore(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE); }
 
 // `prctl` is variadic.
 int mpshim_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0); }

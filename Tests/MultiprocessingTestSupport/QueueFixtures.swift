@@ -115,3 +115,33 @@ public struct Picky: Codable, Equatable, Sendable {
         try container.encode(value)
     }
 }
+
+/// Puts 0..<count, then closes the queue if asked.
+public struct PutNumbersTask: ParallelTask {
+    public var queue: ProcessQueue<Int>
+    public var count: Int
+    public var closeAfter: Bool
+    public init(queue: ProcessQueue<Int>, count: Int, closeAfter: Bool) {
+        self.queue = queue
+        self.count = count
+        self.closeAfter = closeAfter
+    }
+    public func run() throws -> NoOutput {
+        for number in 0..<count { try queue.put(number) }
+        if closeAfter { queue.close() }
+        return NoOutput()
+    }
+}
+
+/// Gets `count` numbers, one at a time, and returns them.
+public struct GetNumbersTask: ParallelTask {
+    public var queue: ProcessQueue<Int>
+    public var count: Int
+    public init(queue: ProcessQueue<Int>, count: Int) {
+        self.queue = queue
+        self.count = count
+    }
+    public func run() throws -> [Int] {
+        try (0..<count).map { _ in try queue.get() }
+    }
+}

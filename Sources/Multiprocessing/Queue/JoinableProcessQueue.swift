@@ -1,7 +1,7 @@
 import Atomics
 
 /// A ``ProcessQueue`` that also counts unfinished work: Python's `JoinableQueue`. Every `put`
-/// adds one; a consumer calls ``taskDone()`` when it has finished with an element, and ``join()``
+/// adds one; a consumer calls ``taskDone()`` when it has finished with an element, and ``join(timeout:)``
 /// waits, in any process, until every element put was marked done.
 public final class JoinableProcessQueue<Element: Codable>: @unchecked Sendable {
     /// The queue itself: `put`, `get`, `close` and the rest.

@@ -17,7 +17,7 @@ import Atomics
 /// in a segment of its own and does not stall the small ones.
 ///
 /// What Python's queue gets wrong, this one does not:
-/// - There is no feeder thread: ``put(_:)`` has stored the element when it returns, or it throws.
+/// - There is no feeder thread: `put(_:)` has stored the element when it returns, or it throws.
 ///   A process may exit, or be joined, while the queue holds its elements.
 /// - A process killed inside `put` or `get` leaves the queue consistent (the next one to lock it
 ///   repairs the count), and the others carry on.
@@ -27,10 +27,13 @@ import Atomics
 public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     let ring: QueueRing
     let spill: SpillChannel
+    /// Tokens for tasks awaiting an element, and for tasks awaiting room.
+    let elementSignal: AsyncSignal
+    let roomSignal: AsyncSignal
     let isJoinable: Bool
     /// The element's size when it is `BitwiseCodable` and copied as it is (looked up once: a
     /// dynamic cast per element would cost more than the copy).
-    private let bitwiseSize: Int?
+    let bitwiseSize: Int?
 
     /// A new, empty queue.
     ///
@@ -55,13 +58,17 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
             fingerprint: Self.fingerprint(joinable: joinable)
         )
         spill = try SpillChannel()
+        elementSignal = try AsyncSignal()
+        roomSignal = try AsyncSignal()
         isJoinable = joinable
         bitwiseSize = Self.bitwiseSize
     }
 
-    init(ring: QueueRing, spill: SpillChannel, joinable: Bool) {
+    init(ring: QueueRing, spill: SpillChannel, elementSignal: AsyncSignal, roomSignal: AsyncSignal, joinable: Bool) {
         self.ring = ring
         self.spill = spill
+        self.elementSignal = elementSignal
+        self.roomSignal = roomSignal
         isJoinable = joinable
         bitwiseSize = Self.bitwiseSize
     }
@@ -75,7 +82,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
         return hash
     }
 
-    private static var bitwiseSize: Int? {
+    static var bitwiseSize: Int? {
         Element.self is any BitwiseCodable.Type ? MemoryLayout<Element>.size : nil
     }
 
@@ -123,7 +130,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
                     guard bytes.count <= ring.largestPayload else {
                         // A large one goes alone, through the spill path.
                         ring.unlock()
-                        ring.wakeGetters(stored)
+                        notifyPut(stored)
                         stored = 0
                         _ = try putSpilled(bytes, until: .never)
                         try ring.lock()
@@ -140,7 +147,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
                 next = pending.next()
             }
             ring.unlock()
-            ring.wakeGetters(stored)
+            notifyPut(stored)
         }
     }
 
@@ -157,7 +164,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
         }
     }
 
-    private func encode(_ element: Element) throws -> [UInt8] {
+    func encode(_ element: Element) throws -> [UInt8] {
         try BinaryEncoder().encode(element)
     }
 
@@ -174,13 +181,13 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
         ring.append(kind: .inline, length: length, write: write)
         countUnfinished()
         ring.unlock()
-        ring.wakeGetters(1)
+        notifyPut(1)
         return true
     }
 
     /// With the ring locked: waits (if `waitIf`) until a record of `length` fits. False when the
     /// deadline passed first, or when it does not fit and must not wait.
-    private func waitForRoom(_ length: Int, until deadline: Deadline, waitIf mayWait: Bool) throws -> Bool {
+    func waitForRoom(_ length: Int, until deadline: Deadline, waitIf mayWait: Bool) throws -> Bool {
         while true {
             if ring.isClosed {
                 ring.unlock()
@@ -194,7 +201,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
 
     /// An element too large for the ring: its own segment, its descriptor through the spill
     /// socket and a `spilled` record in the ring, both under the ring lock so they stay in order.
-    private func putSpilled(_ bytes: [UInt8], until deadline: Deadline) throws -> Bool {
+    func putSpilled(_ bytes: [UInt8], until deadline: Deadline) throws -> Bool {
         let segment = try SpillChannel.segment(holding: bytes)
         _ = try ring.spillWriteMutex.lock()
         defer { ring.spillWriteMutex.unlock() }
@@ -215,11 +222,25 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
         ring.append(kind: .spilled, length: 0) { _ in }
         countUnfinished()
         ring.unlock()
-        ring.wakeGetters(1)
+        notifyPut(1)
         return true
     }
 
-    private func countUnfinished() {
+    /// After `count` puts, with the lock released: wakes sleeping getters and awaiting tasks.
+    func notifyPut(_ count: Int) {
+        guard count > 0 else { return }
+        ring.wakeGetters(count)
+        if ring.awaitingGetters.load(ordering: .acquiring) > 0 { elementSignal.signal(count) }
+    }
+
+    /// After `count` gets, with the lock released: wakes sleeping putters and awaiting tasks.
+    func notifyGet(_ count: Int) {
+        guard count > 0 else { return }
+        ring.wakePutters(count)
+        if ring.awaitingPutters.load(ordering: .acquiring) > 0 { roomSignal.signal(count) }
+    }
+
+    func countUnfinished() {
         if isJoinable { sharedAtomic(ring.unfinished).wrappingIncrement(ordering: .releasing) }
     }
 
@@ -248,7 +269,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     /// Waits for at least one element, then removes and returns up to `maximumCount` of them,
     /// taking the lock once: the fast way to receive many small elements.
     ///
-    /// - Throws: As ``get()``. An element that does not decode ends the batch before it and is
+    /// - Throws: As `get()`. An element that does not decode ends the batch before it and is
     ///   thrown by the next call, so nothing decoded is lost.
     public func get(maximumCount: Int) throws -> [Element] {
         precondition(maximumCount >= 1, "maximumCount must be at least 1")
@@ -271,7 +292,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
             }
         }
         ring.unlock()
-        ring.wakePutters(max(elements.count, 1))
+        notifyGet(max(elements.count, 1))
         if let alone { return [try finish(alone)] }
         return elements
     }
@@ -294,7 +315,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
         }
         let taken = takeFirst()
         ring.unlock()
-        ring.wakePutters(1)
+        notifyGet(1)
         return try finish(taken)
     }
 
@@ -311,20 +332,20 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
         return true
     }
 
-    private enum Taken {
+    enum Taken {
         case value(Element)
         case encoded([UInt8])
         case spilled
         case failed(any Error)
     }
 
-    private func takeFirst() -> Taken {
+    func takeFirst() -> Taken {
         let taken = ring.withFirst(read)
         ring.dropFirst()
         return taken
     }
 
-    private func read(_ kind: QueueRing.RecordKind, _ payload: UnsafeRawBufferPointer) -> Taken {
+    func read(_ kind: QueueRing.RecordKind, _ payload: UnsafeRawBufferPointer) -> Taken {
         switch kind {
         case .spilled, .padding:
             return .spilled
@@ -345,7 +366,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     }
 
     /// Decodes what was taken, outside the ring lock.
-    private func finish(_ taken: Taken) throws -> Element {
+    func finish(_ taken: Taken) throws -> Element {
         switch taken {
         case .value(let element):
             return element
@@ -387,7 +408,11 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
 
     /// Closes the queue for every process: puts throw ``QueueError/Code-swift.struct/closed``
     /// from now on, gets take what is left and then throw it, and everyone waiting wakes.
-    public func close() { ring.close() }
+    public func close() {
+        ring.close()
+        elementSignal.signal(Int(UInt32.max))
+        roomSignal.signal(Int(UInt32.max))
+    }
 
     /// Whether some process closed the queue.
     public var isClosed: Bool { ring.isClosed }
@@ -402,7 +427,7 @@ public typealias SimpleProcessQueue<Element: Codable> = ProcessQueue<Element>
 /// was made for the same element type.
 extension ProcessQueue: Codable {
     private enum CodingKeys: String, CodingKey {
-        case ring, spillWrite, spillRead
+        case ring, spillWrite, spillRead, elementSignal, roomSignal
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -411,6 +436,8 @@ extension ProcessQueue: Codable {
         try container.encode(ring.segment, forKey: .ring)
         try container.encode(try carrier.append(spill.writeEnd.rawValue), forKey: .spillWrite)
         try container.encode(try carrier.append(spill.readEnd.rawValue), forKey: .spillRead)
+        try container.encode(try carrier.append(elementSignal.descriptor.rawValue), forKey: .elementSignal)
+        try container.encode(try carrier.append(roomSignal.descriptor.rawValue), forKey: .roomSignal)
     }
 
     public convenience init(from decoder: any Decoder) throws {
@@ -423,9 +450,17 @@ extension ProcessQueue: Codable {
         let segment = try container.decode(SharedMemory.self, forKey: .ring)
         let writeEnd = OwnedDescriptor(adopting: try carrier.claim(try container.decode(Int.self, forKey: .spillWrite)))
         let readEnd = OwnedDescriptor(adopting: try carrier.claim(try container.decode(Int.self, forKey: .spillRead)))
+        let elementSignal = OwnedDescriptor(
+            adopting: try carrier.claim(try container.decode(Int.self, forKey: .elementSignal))
+        )
+        let roomSignal = OwnedDescriptor(
+            adopting: try carrier.claim(try container.decode(Int.self, forKey: .roomSignal))
+        )
         self.init(
             ring: try QueueRing(validating: segment, fingerprint: Self.fingerprint(joinable: joinable)),
             spill: SpillChannel(writeEnd: writeEnd, readEnd: readEnd),
+            elementSignal: AsyncSignal(descriptor: elementSignal),
+            roomSignal: AsyncSignal(descriptor: roomSignal),
             joinable: joinable
         )
     }

@@ -9,7 +9,8 @@ import _CMultiprocessingShims
 /// ```
 /// payload 0     head, tail (UInt64: byte positions that only grow), capacity, count, maximum count
 ///         40    put sequence, get sequence (UInt32 futex words), waiting getters, waiting putters,
-///               closed, unfinished tasks (UInt32, a futex word too), element type fingerprint (UInt64)
+///               closed, unfinished tasks (UInt32, a futex word too), element type fingerprint (UInt64),
+///         72    awaiting getters, awaiting putters (UInt32: tasks registered for an async wake-up)
 ///         128   the spill-write mutex, 192 the spill-read mutex (robust, process-shared)
 ///         256   the ring: records of [UInt32 length, UInt32 kind, payload, padding to 8 bytes]
 /// ```
@@ -123,6 +124,10 @@ struct QueueRing: @unchecked Sendable {
     var isClosed: Bool { sharedAtomic(word(56)).load(ordering: .acquiring) != 0 }
     /// Puts not yet matched by a `taskDone()` (joinable queues).
     var unfinished: UnsafeMutablePointer<UInt32> { word(60) }
+    /// Tasks awaiting an element (registered under the lock, read by putters after it).
+    var awaitingGetters: UnsafeAtomic<UInt32> { sharedAtomic(word(72)) }
+    /// Tasks awaiting room.
+    var awaitingPutters: UnsafeAtomic<UInt32> { sharedAtomic(word(76)) }
 
     // MARK: Locking
 

@@ -43,6 +43,8 @@ extern const int mpshim_CLD_DUMPED;
 int mpshim_pipe_cloexec(int fds[2]);
 /// eventfd(0, EFD_CLOEXEC): likewise missing from Swift's Glibc module.
 int mpshim_eventfd_cloexec(void);
+/// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE): each read takes one token.
+int mpshim_eventfd_semaphore(void);
 
 // MARK: - prctl (variadic in C)
 

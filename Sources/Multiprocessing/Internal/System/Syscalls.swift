@@ -92,6 +92,14 @@ func system_eventfd() throws(SystemCallError) -> CInt {
     try valueOrErrno("eventfd(EFD_CLOEXEC)", retryOnInterrupt: false) { mpshim_eventfd_cloexec() }
 }
 
+/// A non-blocking semaphore eventfd: writes add tokens, each read takes one (`EAGAIN` when none).
+@inline(never)
+func system_eventfd_semaphore() throws(SystemCallError) -> CInt {
+    try valueOrErrno("eventfd(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE)", retryOnInterrupt: false) {
+        mpshim_eventfd_semaphore()
+    }
+}
+
 // MARK: - Reading and writing
 
 /// `send(2)` with `MSG_NOSIGNAL` (and `MSG_DONTWAIT` when `nonBlocking`).
