@@ -216,6 +216,29 @@ int mpshim_robust_mutex_init(void *mutex, int recursive, int fair) {
 
 size_t mpshim_mutex_size(void) { return sizeof(pthread_mutex_t); }
 
+static inline void spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+int mpshim_mutex_lock_spinning(void *mutex, int rounds) {
+    // glibc's robust mutexes never spin: a contended lock sleeps in the kernel at once, and a holder
+    // that keeps it for a few dozen nanoseconds (a queue's put) then costs a sleep and a wake-up per
+    // operation. Watch the word for a while first, trying only when it looks free.
+    pthread_mutex_t *m = (pthread_mutex_t *)mutex;
+    for (int round = 0; round < rounds; round++) {
+        if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0) {
+            int result = pthread_mutex_trylock(m);
+            if (result != EBUSY) return result;
+        }
+        spin_pause();
+    }
+    return pthread_mutex_lock(m);
+}
+
 int mpshim_mutex_timedlock_after(void *mutex, long long nanoseconds) {
     // On the monotonic clock (pthread_mutex_clocklock, glibc >= 2.30): a wall-clock change must not
     // stretch or cut a timeout.

@@ -1,7 +1,9 @@
 /// A point on the monotonic clock after which a wait gives up; `nil` means never.
+@usableFromInline
 struct Deadline: Sendable {
     let instant: ContinuousClock.Instant?
 
+    @usableFromInline
     init(timeout: Duration?) {
         instant = timeout.map { ContinuousClock.now.advanced(by: max($0, .zero)) }
     }
@@ -10,6 +12,7 @@ struct Deadline: Sendable {
         self.instant = instant
     }
 
+    @usableFromInline
     static let never = Deadline(instant: nil)
 
     /// Milliseconds left for `poll(2)`: -1 for no deadline, rounded up so a wait never ends early.

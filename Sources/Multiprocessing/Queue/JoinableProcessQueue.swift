@@ -16,7 +16,7 @@ public final class JoinableProcessQueue<Element: Codable>: @unchecked Sendable {
         self.queue = queue
     }
 
-    private var unfinished: UnsafeAtomic<UInt32> { sharedAtomic(queue.ring.unfinished) }
+    private var unfinished: UnsafeAtomic<UInt32> { sharedAtomic(queue.core.ring.unfinished) }
 
     /// Appends `element` and counts it as unfinished: Python's `put(obj)`.
     public func put(_ element: Element) throws { try queue.put(element) }
@@ -42,7 +42,7 @@ public final class JoinableProcessQueue<Element: Codable>: @unchecked Sendable {
             if exchanged { break }
             current = original
         }
-        if current == 1 { system_futex_wake(queue.ring.unfinished, count: Int32.max) }
+        if current == 1 { system_futex_wake(queue.core.ring.unfinished, count: Int32.max) }
     }
 
     /// How many elements were put and not yet marked done.
@@ -57,7 +57,7 @@ public final class JoinableProcessQueue<Element: Codable>: @unchecked Sendable {
         while true {
             let current = unfinished.load(ordering: .acquiring)
             if current == 0 { return true }
-            if !system_futex_wait(queue.ring.unfinished, expected: current, until: deadline) {
+            if !system_futex_wait(queue.core.ring.unfinished, expected: current, until: deadline) {
                 return unfinished.load(ordering: .acquiring) == 0
             }
         }

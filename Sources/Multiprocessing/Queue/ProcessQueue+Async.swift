@@ -13,19 +13,19 @@ extension ProcessQueue {
     public func get() async throws -> Element {
         while true {
             try Task.checkCancellation()
-            ring.awaitingGetters.wrappingIncrement(ordering: .acquiringAndReleasing)
+            core.awaitingGetters.wrappingIncrement(ordering: .acquiringAndReleasing)
             do {
                 if let element = try tryGet() {
-                    ring.awaitingGetters.wrappingDecrement(ordering: .releasing)
+                    core.awaitingGetters.wrappingDecrement(ordering: .releasing)
                     return element
                 }
-                try await elementSignal.wait()
-                elementSignal.take()
+                try await core.elementSignal.wait()
+                core.elementSignal.take()
             } catch {
-                ring.awaitingGetters.wrappingDecrement(ordering: .releasing)
+                core.awaitingGetters.wrappingDecrement(ordering: .releasing)
                 throw error
             }
-            ring.awaitingGetters.wrappingDecrement(ordering: .releasing)
+            core.awaitingGetters.wrappingDecrement(ordering: .releasing)
         }
     }
 
@@ -36,19 +36,19 @@ extension ProcessQueue {
     public func put(_ element: Element) async throws {
         while true {
             try Task.checkCancellation()
-            ring.awaitingPutters.wrappingIncrement(ordering: .acquiringAndReleasing)
+            core.awaitingPutters.wrappingIncrement(ordering: .acquiringAndReleasing)
             do {
                 if try tryPut(element) {
-                    ring.awaitingPutters.wrappingDecrement(ordering: .releasing)
+                    core.awaitingPutters.wrappingDecrement(ordering: .releasing)
                     return
                 }
-                try await roomSignal.wait()
-                roomSignal.take()
+                try await core.roomSignal.wait()
+                core.roomSignal.take()
             } catch {
-                ring.awaitingPutters.wrappingDecrement(ordering: .releasing)
+                core.awaitingPutters.wrappingDecrement(ordering: .releasing)
                 throw error
             }
-            ring.awaitingPutters.wrappingDecrement(ordering: .releasing)
+            core.awaitingPutters.wrappingDecrement(ordering: .releasing)
         }
     }
 

@@ -1,5 +1,3 @@
-import Atomics
-
 /// A first-in, first-out queue between any number of producers and consumers, in any processes
 /// and threads: Python's `multiprocessing.Queue` (and `SimpleQueue`).
 ///
@@ -8,6 +6,7 @@ import Atomics
 /// let reader = ChildProcess(running: DrainQueue(queue: queue))   // the queue crosses as descriptors
 /// try reader.start()
 /// for number in 0..<1_000_000 { try queue.put(number) }
+/// queue.close()                                                  // the reader's get now ends
 /// ```
 ///
 /// Elements live in a ring in shared memory, guarded by a robust process-shared mutex; a sleeping
@@ -21,19 +20,14 @@ import Atomics
 ///   A process may exit, or be joined, while the queue holds its elements.
 /// - A process killed inside `put` or `get` leaves the queue consistent (the next one to lock it
 ///   repairs the count), and the others carry on.
-/// - ``close()`` is seen by every process: blocked getters wake and, once the queue is empty,
+/// - `close()` is seen by every process: blocked getters wake and, once the queue is empty,
 ///   get ``QueueError/Code-swift.struct/closed`` instead of waiting forever.
 /// - An element that does not decode is an error on the `get` that took it; the queue goes on.
 public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
-    let ring: QueueRing
-    let spill: SpillChannel
-    /// Tokens for tasks awaiting an element, and for tasks awaiting room.
-    let elementSignal: AsyncSignal
-    let roomSignal: AsyncSignal
-    let isJoinable: Bool
+    @usableFromInline let core: QueueCore
     /// The element's size when it is `BitwiseCodable` and copied as it is (looked up once: a
     /// dynamic cast per element would cost more than the copy).
-    let bitwiseSize: Int?
+    @usableFromInline let bitwiseSize: Int?
 
     /// A new, empty queue.
     ///
@@ -49,27 +43,17 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     }
 
     init(capacity: Int?, bufferByteCount: Int, joinable: Bool) throws(SharedMemoryError) {
-        if let capacity, capacity < 1 {
-            throw SharedMemoryError(.invalidArgument, "a queue's capacity must be at least 1, not \(capacity)")
-        }
-        ring = try QueueRing(
-            capacity: bufferByteCount,
-            maximumCount: capacity ?? 0,
-            fingerprint: Self.fingerprint(joinable: joinable)
+        core = try QueueCore(
+            capacity: capacity,
+            bufferByteCount: bufferByteCount,
+            fingerprint: Self.fingerprint(joinable: joinable),
+            joinable: joinable
         )
-        spill = try SpillChannel()
-        elementSignal = try AsyncSignal()
-        roomSignal = try AsyncSignal()
-        isJoinable = joinable
         bitwiseSize = Self.bitwiseSize
     }
 
-    init(ring: QueueRing, spill: SpillChannel, elementSignal: AsyncSignal, roomSignal: AsyncSignal, joinable: Bool) {
-        self.ring = ring
-        self.spill = spill
-        self.elementSignal = elementSignal
-        self.roomSignal = roomSignal
-        isJoinable = joinable
+    init(core: QueueCore) {
+        self.core = core
         bitwiseSize = Self.bitwiseSize
     }
 
@@ -82,7 +66,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
         return hash
     }
 
-    static var bitwiseSize: Int? {
+    private static var bitwiseSize: Int? {
         Element.self is any BitwiseCodable.Type ? MemoryLayout<Element>.size : nil
     }
 
@@ -92,6 +76,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     ///
     /// - Throws: ``QueueError`` `.closed`; the codec's error when `element` cannot be encoded
     ///   (nothing is stored then).
+    @inlinable
     public func put(_ element: Element) throws {
         _ = try put(element, until: .never)
     }
@@ -100,6 +85,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     /// `put(obj, timeout=)`.
     ///
     /// - Returns: False when the queue stayed full (Python's `queue.Full`).
+    @inlinable
     public func put(_ element: Element, timeout: Duration) throws -> Bool {
         try put(element, until: Deadline(timeout: timeout))
     }
@@ -107,141 +93,53 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     /// Appends `element` only if there is room now: Python's `put_nowait(obj)`.
     ///
     /// - Returns: False when the queue is full.
+    @inlinable
     public func tryPut(_ element: Element) throws -> Bool {
         try put(element, until: Deadline(timeout: .zero))
     }
 
     /// Appends every element in order, taking the lock once per ringful rather than once per
     /// element: the fast way to send many small elements.
+    @inlinable
     public func put(contentsOf elements: some Sequence<Element>) throws {
+        guard let size = bitwiseSize else {
+            for element in elements { try put(element) }  // encoded one by one, outside the lock
+            return
+        }
         var pending = elements.makeIterator()
         var next = pending.next()
         while next != nil {
             var stored = 0
-            try ring.lock()
+            try core.lock()
             while let element = next {
-                if let size = bitwiseSize {
-                    guard try waitForRoom(size, until: .never, waitIf: stored == 0) else { break }
-                    ring.append(kind: .inline, length: size) { target in
-                        withUnsafeBytes(of: element) { target.copyMemory(from: $0.baseAddress!, byteCount: size) }
-                    }
-                } else {
-                    let bytes = try encode(element)
-                    guard bytes.count <= ring.largestPayload else {
-                        // A large one goes alone, through the spill path.
-                        ring.unlock()
-                        notifyPut(stored)
-                        stored = 0
-                        _ = try putSpilled(bytes, until: .never)
-                        try ring.lock()
-                        next = pending.next()
-                        continue
-                    }
-                    guard try waitForRoom(bytes.count, until: .never, waitIf: stored == 0) else { break }
-                    ring.append(kind: .inline, length: bytes.count) { target in
-                        bytes.withUnsafeBytes { target.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-                    }
+                guard try core.waitForRoom(size, until: .never, mayWait: stored == 0) else { break }
+                core.append(length: size) { target in
+                    withUnsafeBytes(of: element) { target.copyMemory(from: $0.baseAddress!, byteCount: size) }
                 }
-                countUnfinished()
                 stored += 1
                 next = pending.next()
             }
-            ring.unlock()
-            notifyPut(stored)
+            core.unlock()
+            core.notifyPut(stored)
         }
     }
 
-    private func put(_ element: Element, until deadline: Deadline) throws -> Bool {
-        if let size = bitwiseSize {
-            return try putRecord(length: size, until: deadline) { target in
-                withUnsafeBytes(of: element) { target.copyMemory(from: $0.baseAddress!, byteCount: size) }
-            }
+    @inlinable
+    func put(_ element: Element, until deadline: Deadline) throws -> Bool {
+        guard let size = bitwiseSize else {
+            return try core.put(encoded: try BinaryEncoder().encode(element), until: deadline)
         }
-        let bytes = try encode(element)
-        if bytes.count > ring.largestPayload { return try putSpilled(bytes, until: deadline) }
-        return try putRecord(length: bytes.count, until: deadline) { target in
-            bytes.withUnsafeBytes { target.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-        }
-    }
-
-    func encode(_ element: Element) throws -> [UInt8] {
-        try BinaryEncoder().encode(element)
-    }
-
-    private func putRecord(
-        length: Int,
-        until deadline: Deadline,
-        write: (UnsafeMutableRawPointer) -> Void
-    ) throws -> Bool {
-        try ring.lock()
-        guard try waitForRoom(length, until: deadline, waitIf: true) else {
-            ring.unlock()
+        try core.lock()
+        guard try core.waitForRoom(size, until: deadline, mayWait: true) else {
+            core.unlock()
             return false
         }
-        ring.append(kind: .inline, length: length, write: write)
-        countUnfinished()
-        ring.unlock()
-        notifyPut(1)
-        return true
-    }
-
-    /// With the ring locked: waits (if `waitIf`) until a record of `length` fits. False when the
-    /// deadline passed first, or when it does not fit and must not wait.
-    func waitForRoom(_ length: Int, until deadline: Deadline, waitIf mayWait: Bool) throws -> Bool {
-        while true {
-            if ring.isClosed {
-                ring.unlock()
-                throw QueueError(.closed, "put on a closed queue")
-            }
-            if ring.hasRoom(for: length) { return true }
-            if !mayWait || deadline.hasPassed { return false }
-            _ = try ring.waitForGet(until: deadline)
+        core.append(length: size) { target in
+            withUnsafeBytes(of: element) { target.copyMemory(from: $0.baseAddress!, byteCount: size) }
         }
-    }
-
-    /// An element too large for the ring: its own segment, its descriptor through the spill
-    /// socket and a `spilled` record in the ring, both under the ring lock so they stay in order.
-    func putSpilled(_ bytes: [UInt8], until deadline: Deadline) throws -> Bool {
-        let segment = try SpillChannel.segment(holding: bytes)
-        _ = try ring.spillWriteMutex.lock()
-        defer { ring.spillWriteMutex.unlock() }
-        try ring.lock()
-        while true {
-            guard try waitForRoom(0, until: deadline, waitIf: true) else {
-                ring.unlock()
-                return false
-            }
-            if try spill.trySend(segment, length: bytes.count) { break }
-            // The socket is full of large elements nobody took yet: wait for a get, as for room.
-            if deadline.hasPassed {
-                ring.unlock()
-                return false
-            }
-            _ = try ring.waitForGet(until: deadline)
-        }
-        ring.append(kind: .spilled, length: 0) { _ in }
-        countUnfinished()
-        ring.unlock()
-        notifyPut(1)
+        core.unlock()
+        core.notifyPut(1)
         return true
-    }
-
-    /// After `count` puts, with the lock released: wakes sleeping getters and awaiting tasks.
-    func notifyPut(_ count: Int) {
-        guard count > 0 else { return }
-        ring.wakeGetters(count)
-        if ring.awaitingGetters.load(ordering: .acquiring) > 0 { elementSignal.signal(count) }
-    }
-
-    /// After `count` gets, with the lock released: wakes sleeping putters and awaiting tasks.
-    func notifyGet(_ count: Int) {
-        guard count > 0 else { return }
-        ring.wakePutters(count)
-        if ring.awaitingPutters.load(ordering: .acquiring) > 0 { roomSignal.signal(count) }
-    }
-
-    func countUnfinished() {
-        if isJoinable { sharedAtomic(ring.unfinished).wrappingIncrement(ordering: .releasing) }
     }
 
     // MARK: Getting
@@ -250,6 +148,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     ///
     /// - Throws: ``QueueError`` `.closed` once the queue is closed and empty; the codec's error for
     ///   an element that does not decode (it is consumed; the queue goes on).
+    @inlinable
     public func get() throws -> Element {
         try get(until: .never)!
     }
@@ -257,11 +156,13 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     /// Removes and returns the first element, waiting at most `timeout`: Python's `get(timeout=)`.
     ///
     /// - Returns: `nil` when the queue stayed empty (Python's `queue.Empty`).
+    @inlinable
     public func get(timeout: Duration) throws -> Element? {
         try get(until: Deadline(timeout: timeout))
     }
 
     /// Removes and returns the first element if there is one now: Python's `get_nowait()`.
+    @inlinable
     public func tryGet() throws -> Element? {
         try get(until: Deadline(timeout: .zero))
     }
@@ -271,151 +172,93 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     ///
     /// - Throws: As `get()`. An element that does not decode ends the batch before it and is
     ///   thrown by the next call, so nothing decoded is lost.
+    @inlinable
     public func get(maximumCount: Int) throws -> [Element] {
         precondition(maximumCount >= 1, "maximumCount must be at least 1")
-        try ring.lock()
-        guard try waitForElement(until: .never) else { preconditionFailure("a wait without a deadline ended") }
+        try core.lock()
+        guard try core.waitForElement(until: .never) else { preconditionFailure("a wait without a deadline ended") }
         var elements: [Element] = []
-        var alone: Taken?
-        while elements.count < maximumCount, ring.count > 0 {
-            let peeked = ring.withFirst { kind, payload in peek(kind, payload) }
-            if case .value(let element) = peeked {
-                ring.dropFirst()
+        elements.reserveCapacity(min(maximumCount, core.lockedCount))
+        var alone: QueueCore.Removed?
+        while elements.count < maximumCount, core.lockedCount > 0 {
+            // Small elements are decoded under the lock, so one that fails can be left in place.
+            let element = core.withFirstInline { payload -> Element? in
+                if let size = bitwiseSize { return payload.count == size ? Self.load(payload) : nil }
+                return try? BinaryDecoder().decode(Element.self, from: payload)
+            }
+            if let element {
+                core.dropFirst()
                 elements.append(element)
             } else {
                 // A spilled or undecodable element is taken alone, as the batch's only member.
-                if elements.isEmpty {
-                    alone = peeked
-                    ring.dropFirst()
-                }
+                if elements.isEmpty { alone = core.removeFirst() }
                 break
             }
         }
-        ring.unlock()
-        notifyGet(max(elements.count, 1))
-        if let alone { return [try finish(alone)] }
+        core.unlock()
+        core.notifyGet(max(elements.count, 1))
+        if let alone { return [try decode(alone)] }
         return elements
     }
 
-    /// What the first record holds, decoded if it is small (under the lock, for batches).
-    private func peek(_ kind: QueueRing.RecordKind, _ payload: UnsafeRawBufferPointer) -> Taken {
-        switch read(kind, payload) {
-        case .encoded(let bytes):
-            do { return .value(try BinaryDecoder().decode(Element.self, from: bytes)) } catch { return .failed(error) }
-        case let other:
-            return other
-        }
-    }
-
-    private func get(until deadline: Deadline) throws -> Element? {
-        try ring.lock()
-        guard try waitForElement(until: deadline) else {
-            ring.unlock()
+    @inlinable
+    func get(until deadline: Deadline) throws -> Element? {
+        try core.lock()
+        guard try core.waitForElement(until: deadline) else {
+            core.unlock()
             return nil
         }
-        let taken = takeFirst()
-        ring.unlock()
-        notifyGet(1)
-        return try finish(taken)
-    }
-
-    /// With the ring locked: waits until it holds an element. False when the deadline passed.
-    private func waitForElement(until deadline: Deadline) throws -> Bool {
-        while ring.count == 0 {
-            if ring.isClosed {
-                ring.unlock()
-                throw QueueError(.closed, "get on a closed, empty queue")
-            }
-            if deadline.hasPassed { return false }
-            _ = try ring.waitForPut(until: deadline)
-        }
-        return true
-    }
-
-    enum Taken {
-        case value(Element)
-        case encoded([UInt8])
-        case spilled
-        case failed(any Error)
-    }
-
-    func takeFirst() -> Taken {
-        let taken = ring.withFirst(read)
-        ring.dropFirst()
-        return taken
-    }
-
-    func read(_ kind: QueueRing.RecordKind, _ payload: UnsafeRawBufferPointer) -> Taken {
-        switch kind {
-        case .spilled, .padding:
-            return .spilled
-        case .inline:
-            if let size = bitwiseSize, payload.count == size {
-                return .value(
-                    withUnsafeTemporaryAllocation(of: Element.self, capacity: 1) { slot in
-                        UnsafeMutableRawPointer(slot.baseAddress!).copyMemory(
-                            from: payload.baseAddress!,
-                            byteCount: size
-                        )
-                        return slot.baseAddress!.move()
-                    }
-                )
-            }
-            return .encoded([UInt8](payload))
-        }
-    }
-
-    /// Decodes what was taken, outside the ring lock.
-    func finish(_ taken: Taken) throws -> Element {
-        switch taken {
-        case .value(let element):
+        if let size = bitwiseSize,
+            let element = core.withFirstInline({ payload in payload.count == size ? Self.load(payload) : nil })
+        {
+            core.dropFirst()
+            core.unlock()
+            core.notifyGet(1)
             return element
-        case .failed(let error):
-            throw error
-        case .encoded(let bytes):
-            return try BinaryDecoder().decode(Element.self, from: bytes)
-        case .spilled:
-            _ = try ring.spillReadMutex.lock()
-            let bytes: [UInt8]
-            do {
-                bytes = try spill.receive()
-            } catch {
-                ring.spillReadMutex.unlock()
-                throw error
-            }
-            ring.spillReadMutex.unlock()
-            return try BinaryDecoder().decode(Element.self, from: bytes)
         }
+        let removed = core.removeFirst()
+        core.unlock()
+        core.notifyGet(1)
+        return try decode(removed)
+    }
+
+    /// A bitwise element from its bytes.
+    @inlinable
+    static func load(_ payload: UnsafeRawBufferPointer) -> Element {
+        withUnsafeTemporaryAllocation(of: Element.self, capacity: 1) { slot in
+            UnsafeMutableRawPointer(slot.baseAddress!).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+            return slot.baseAddress!.move()
+        }
+    }
+
+    /// Decodes a removed record, outside the ring lock.
+    @inlinable
+    func decode(_ removed: QueueCore.Removed) throws -> Element {
+        let bytes = try core.bytes(of: removed)
+        if let size = bitwiseSize, bytes.count == size { return bytes.withUnsafeBytes { Self.load($0) } }
+        return try BinaryDecoder().decode(Element.self, from: bytes)
     }
 
     // MARK: State
 
     /// How many elements wait (approximate once returned, as Python's `qsize()`).
-    public var count: Int {
-        guard (try? ring.lock()) != nil else { return 0 }
-        defer { ring.unlock() }
-        return ring.count
-    }
+    public var count: Int { core.count }
 
     /// Whether no element waits: Python's `empty()`.
     public var isEmpty: Bool { count == 0 }
 
     /// Whether a `put` would wait for the capacity: Python's `full()`.
     public var isFull: Bool {
-        let maximum = ring.maximumCount
+        let maximum = core.maximumCount
         return maximum > 0 && count >= maximum
     }
 
     /// Closes the queue for every process: puts throw ``QueueError/Code-swift.struct/closed``
     /// from now on, gets take what is left and then throw it, and everyone waiting wakes.
-    public func close() {
-        ring.close()
-        elementSignal.signal(Int(UInt32.max))
-        roomSignal.signal(Int(UInt32.max))
-    }
+    public func close() { core.close() }
 
     /// Whether some process closed the queue.
-    public var isClosed: Bool { ring.isClosed }
+    public var isClosed: Bool { core.isClosed }
 }
 
 /// Python's `SimpleQueue`: the same queue. Python's `Queue` needs its feeder thread and
@@ -423,8 +266,8 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
 public typealias SimpleProcessQueue<Element: Codable> = ProcessQueue<Element>
 
 /// A queue crosses to another process inside any `Codable` value (a task, a message): its
-/// segment and its spill socket's two ends, as descriptors. The receiver checks that the queue
-/// was made for the same element type.
+/// segment, its spill socket's two ends and its two signals, as descriptors. The receiver checks
+/// that the queue was made for the same element type.
 extension ProcessQueue: Codable {
     private enum CodingKeys: String, CodingKey {
         case ring, spillWrite, spillRead, elementSignal, roomSignal
@@ -433,11 +276,11 @@ extension ProcessQueue: Codable {
     public func encode(to encoder: any Encoder) throws {
         let carrier = try DescriptorCarrier.forEncoding(encoder, sending: "a queue", value: self)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(ring.segment, forKey: .ring)
-        try container.encode(try carrier.append(spill.writeEnd.rawValue), forKey: .spillWrite)
-        try container.encode(try carrier.append(spill.readEnd.rawValue), forKey: .spillRead)
-        try container.encode(try carrier.append(elementSignal.descriptor.rawValue), forKey: .elementSignal)
-        try container.encode(try carrier.append(roomSignal.descriptor.rawValue), forKey: .roomSignal)
+        try container.encode(core.ring.segment, forKey: .ring)
+        try container.encode(try carrier.append(core.spill.writeEnd.rawValue), forKey: .spillWrite)
+        try container.encode(try carrier.append(core.spill.readEnd.rawValue), forKey: .spillRead)
+        try container.encode(try carrier.append(core.elementSignal.descriptor.rawValue), forKey: .elementSignal)
+        try container.encode(try carrier.append(core.roomSignal.descriptor.rawValue), forKey: .roomSignal)
     }
 
     public convenience init(from decoder: any Decoder) throws {
@@ -448,20 +291,17 @@ extension ProcessQueue: Codable {
         let carrier = try DescriptorCarrier.forDecoding(decoder, receiving: "a queue")
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let segment = try container.decode(SharedMemory.self, forKey: .ring)
-        let writeEnd = OwnedDescriptor(adopting: try carrier.claim(try container.decode(Int.self, forKey: .spillWrite)))
-        let readEnd = OwnedDescriptor(adopting: try carrier.claim(try container.decode(Int.self, forKey: .spillRead)))
-        let elementSignal = OwnedDescriptor(
-            adopting: try carrier.claim(try container.decode(Int.self, forKey: .elementSignal))
-        )
-        let roomSignal = OwnedDescriptor(
-            adopting: try carrier.claim(try container.decode(Int.self, forKey: .roomSignal))
-        )
+        func claim(_ key: CodingKeys) throws -> OwnedDescriptor {
+            OwnedDescriptor(adopting: try carrier.claim(try container.decode(Int.self, forKey: key)))
+        }
         self.init(
-            ring: try QueueRing(validating: segment, fingerprint: Self.fingerprint(joinable: joinable)),
-            spill: SpillChannel(writeEnd: writeEnd, readEnd: readEnd),
-            elementSignal: AsyncSignal(descriptor: elementSignal),
-            roomSignal: AsyncSignal(descriptor: roomSignal),
-            joinable: joinable
+            core: QueueCore(
+                ring: try QueueRing(validating: segment, fingerprint: Self.fingerprint(joinable: joinable)),
+                spill: SpillChannel(writeEnd: try claim(.spillWrite), readEnd: try claim(.spillRead)),
+                elementSignal: AsyncSignal(descriptor: try claim(.elementSignal)),
+                roomSignal: AsyncSignal(descriptor: try claim(.roomSignal)),
+                joinable: joinable
+            )
         )
     }
 }

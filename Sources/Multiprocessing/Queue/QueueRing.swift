@@ -133,7 +133,7 @@ struct QueueRing: @unchecked Sendable {
 
     /// Takes the ring's lock, repairing the count if a holder died inside it.
     func lock() throws(SharedMemoryError) {
-        if try mutex.lock() == .previousOwnerDied { recount() }
+        if try mutex.lock(spinning: 100) == .previousOwnerDied { recount() }
     }
 
     func unlock() { mutex.unlock() }

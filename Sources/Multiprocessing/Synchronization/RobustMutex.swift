@@ -34,6 +34,12 @@ struct RobustMutex: @unchecked Sendable {
         try interpret(pthread_mutex_lock(pointer), call: "pthread_mutex_lock")!
     }
 
+    /// As ``lock()``, after watching the lock for up to `rounds` spins: for locks held only for a
+    /// moment by processes on other CPUs, where sleeping would cost more than the wait.
+    func lock(spinning rounds: Int32) throws(SharedMemoryError) -> LockAcquisition {
+        try interpret(mpshim_mutex_lock_spinning(pointer, rounds), call: "pthread_mutex_lock")!
+    }
+
     /// `nil` when `timeout` passed first.
     func lock(timeout: Duration) throws(SharedMemoryError) -> LockAcquisition? {
         try interpret(

@@ -147,6 +147,9 @@ extern const int mpshim_ENOTRECOVERABLE;
 /// PTHREAD_MUTEX_RECURSIVE; when `fair`, PTHREAD_PRIO_INHERIT, whose kernel-kept waiter queue hands
 /// the lock over first come, first served) on memory shared between processes. Returns 0 or an errno.
 int mpshim_robust_mutex_init(void *mutex, int recursive, int fair);
+/// pthread_mutex_lock after up to `rounds` spins watching the word (trylock when it looks free).
+/// Returns 0, EOWNERDEAD, ENOTRECOVERABLE or another errno.
+int mpshim_mutex_lock_spinning(void *mutex, int rounds);
 /// sizeof(pthread_mutex_t), so Swift can lay out shared segments.
 size_t mpshim_mutex_size(void);
 /// pthread_mutex_clocklock on CLOCK_MONOTONIC with a deadline `nanoseconds` from now (glibc >= 2.30).

@@ -29,6 +29,7 @@ struct BenchmarkSizes {
     var messages: Int
     var sharedIncrements: Int
     var sharedArrayMiB: Int
+    var queueCounts: [Int]
 
     static let quick = BenchmarkSizes(
         fibonacciN: 27,
@@ -37,7 +38,8 @@ struct BenchmarkSizes {
         roundTrips: 2000,
         messages: 100_000,
         sharedIncrements: 200_000,
-        sharedArrayMiB: 64
+        sharedArrayMiB: 64,
+        queueCounts: [10_000, 100_000]
     )
     static let full = BenchmarkSizes(
         fibonacciN: 35,
@@ -46,7 +48,8 @@ struct BenchmarkSizes {
         roundTrips: 10_000,
         messages: 1_000_000,
         sharedIncrements: 1_000_000,
-        sharedArrayMiB: 256
+        sharedArrayMiB: 256,
+        queueCounts: [10_000, 100_000, 1_000_000]
     )
 }
 
@@ -301,6 +304,65 @@ enum BenchmarkSuite {
                     "--big-mib", "\(sizes.sharedArrayMiB)",
                 ]
             ),
+            queueGroup(sizes),
         ]
+    }
+
+    /// Demo #6: numbers through a queue to a reader process, against `queue_demo.py`.
+    static func queueGroup(_ sizes: BenchmarkSizes) -> BenchmarkGroup {
+        let largest = sizes.queueCounts.max() ?? 10_000
+        var metrics = sizes.queueCounts.map { count in
+            Metric(
+                id: "queue.demo6.\(count)",
+                label: "Demo 6: \(count) numbers, a put and a get each: vs Queue",
+                unit: "msg/s",
+                direction: .higher,
+                swiftKey: "queue_\(count)",
+                pythonPath: ["by_kind", "queue", "\(count)"]
+            )
+        }
+        metrics += [
+            Metric(
+                id: "queue.simple",
+                label: "Demo 6: \(largest) numbers, a put and a get each: vs SimpleQueue",
+                unit: "msg/s",
+                direction: .higher,
+                swiftKey: "queue_\(largest)",
+                pythonPath: ["by_kind", "simple", "\(largest)"]
+            ),
+            Metric(
+                id: "queue.batched",
+                label: "Demo 6: \(largest) numbers in batches: vs Queue",
+                unit: "msg/s",
+                direction: .higher,
+                swiftKey: "batched_\(largest)",
+                pythonPath: ["by_kind", "queue", "\(largest)"]
+            ),
+            Metric(
+                id: "queue.pipe",
+                label: "Demo 6: \(largest) numbers through a Connection: vs Pipe",
+                unit: "msg/s",
+                direction: .higher,
+                swiftKey: "pipe_\(largest)",
+                pythonPath: ["by_kind", "pipe", "\(largest)"]
+            ),
+        ]
+        return BenchmarkGroup(
+            name: "queue",
+            metrics: metrics,
+            runSwift: {
+                var figures: [String: Double] = [:]
+                for count in sizes.queueCounts {
+                    figures["queue_\(count)"] = Double(count) / (try measureQueueRun(kind: .queue, count: count))
+                }
+                figures["batched_\(largest)"] = Double(largest) / (try measureQueueRun(kind: .batched, count: largest))
+                figures["pipe_\(largest)"] = Double(largest) / (try measureQueueRun(kind: .pipe, count: largest))
+                return figures
+            },
+            pythonScript: "queue_demo.py",
+            pythonArguments: [
+                "--counts", sizes.queueCounts.map(String.init).joined(separator: ","), "--kind", "queue,simple,pipe",
+            ]
+        )
     }
 }
