@@ -33,6 +33,21 @@ struct ProcessQueueTests {
         #expect(Set(all).count == 4 * perProducer)
     }
 
+    @Test("4 producer threads and 4 consumer threads in one process share a queue: every element once")
+    func threads() throws {
+        let queue = try ProcessQueue<Tagged>(bufferByteCount: 8 << 10)
+        let consumers = (0..<4).map { _ in WorkerThread(running: ConsumeTask(queue: queue)) }
+        let producers = (0..<4).map { WorkerThread(running: ProduceTask(queue: queue, producer: $0, count: 2000)) }
+        for consumer in consumers { try consumer.start() }
+        for producer in producers { try producer.start() }
+        for producer in producers { try producer.join() }
+        queue.close()
+        var all: [Tagged] = []
+        for consumer in consumers { all += try consumer.value() }
+        #expect(all.count == 8000)
+        #expect(Set(all).count == 8000)
+    }
+
     @Test("timeouts, try forms and a bounded capacity")
     func timeoutsAndCapacity() throws {
         let queue = try ProcessQueue<Int>(capacity: 2)

@@ -110,7 +110,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
         var next = pending.next()
         while next != nil {
             var stored = 0
-            try core.lock()
+            try core.lockPuts()
             while let element = next {
                 guard try core.waitForRoom(size, until: .never, mayWait: stored == 0) else { break }
                 core.append(length: size) { target in
@@ -119,7 +119,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
                 stored += 1
                 next = pending.next()
             }
-            core.unlock()
+            core.unlockPuts()
             core.notifyPut(stored)
         }
     }
@@ -129,15 +129,15 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
         guard let size = bitwiseSize else {
             return try core.put(encoded: try BinaryEncoder().encode(element), until: deadline)
         }
-        try core.lock()
+        try core.lockPuts()
         guard try core.waitForRoom(size, until: deadline, mayWait: true) else {
-            core.unlock()
+            core.unlockPuts()
             return false
         }
         core.append(length: size) { target in
             withUnsafeBytes(of: element) { target.copyMemory(from: $0.baseAddress!, byteCount: size) }
         }
-        core.unlock()
+        core.unlockPuts()
         core.notifyPut(1)
         return true
     }
@@ -175,12 +175,12 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
     @inlinable
     public func get(maximumCount: Int) throws -> [Element] {
         precondition(maximumCount >= 1, "maximumCount must be at least 1")
-        try core.lock()
+        try core.lockGets()
         guard try core.waitForElement(until: .never) else { preconditionFailure("a wait without a deadline ended") }
         var elements: [Element] = []
-        elements.reserveCapacity(min(maximumCount, core.lockedCount))
+        elements.reserveCapacity(min(maximumCount, max(core.count, 1)))
         var alone: QueueCore.Removed?
-        while elements.count < maximumCount, core.lockedCount > 0 {
+        while elements.count < maximumCount, core.hasElement {
             // Small elements are decoded under the lock, so one that fails can be left in place.
             let element = core.withFirstInline { payload -> Element? in
                 if let size = bitwiseSize { return payload.count == size ? Self.load(payload) : nil }
@@ -195,7 +195,7 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
                 break
             }
         }
-        core.unlock()
+        core.unlockGets()
         core.notifyGet(max(elements.count, 1))
         if let alone { return [try decode(alone)] }
         return elements
@@ -203,21 +203,21 @@ public final class ProcessQueue<Element: Codable>: @unchecked Sendable {
 
     @inlinable
     func get(until deadline: Deadline) throws -> Element? {
-        try core.lock()
+        try core.lockGets()
         guard try core.waitForElement(until: deadline) else {
-            core.unlock()
+            core.unlockGets()
             return nil
         }
         if let size = bitwiseSize,
             let element = core.withFirstInline({ payload in payload.count == size ? Self.load(payload) : nil })
         {
             core.dropFirst()
-            core.unlock()
+            core.unlockGets()
             core.notifyGet(1)
             return element
         }
         let removed = core.removeFirst()
-        core.unlock()
+        core.unlockGets()
         core.notifyGet(1)
         return try decode(removed)
     }

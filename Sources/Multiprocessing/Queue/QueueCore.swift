@@ -36,45 +36,51 @@ final class QueueCore: @unchecked Sendable {
     // MARK: Locking and waiting
 
     @usableFromInline
-    func lock() throws(SharedMemoryError) { try ring.lock() }
+    func lockPuts() throws(SharedMemoryError) { try ring.lockProducers() }
 
     @usableFromInline
-    func unlock() { ring.unlock() }
+    func unlockPuts() { ring.unlockProducers() }
 
-    /// With the lock held: waits (if `mayWait`) until a record of `length` fits. False when the
-    /// deadline passed first, or when it does not fit and must not wait. Throws `.closed` (the lock
-    /// released).
+    @usableFromInline
+    func lockGets() throws(SharedMemoryError) { try ring.lockConsumers() }
+
+    @usableFromInline
+    func unlockGets() { ring.unlockConsumers() }
+
+    /// With the producers' lock held: waits (if `mayWait`) until a record of `length` fits. False
+    /// when the deadline passed first, or when it does not fit and must not wait. Throws `.closed`
+    /// (the lock released).
     @usableFromInline
     func waitForRoom(_ length: Int, until deadline: Deadline, mayWait: Bool) throws -> Bool {
         while true {
             if ring.isClosed {
-                ring.unlock()
+                ring.unlockProducers()
                 throw QueueError(.closed, "put on a closed queue")
             }
             if ring.hasRoom(for: length) { return true }
             if !mayWait || deadline.hasPassed { return false }
-            _ = try ring.waitForGet(until: deadline)
+            try ring.waitForGet(until: deadline) { !ring.hasRoom(for: length) }
         }
     }
 
-    /// With the lock held: waits until the ring holds an element. False when the deadline passed.
-    /// Throws `.closed` (the lock released) once the queue is closed and empty.
+    /// With the consumers' lock held: waits until the ring holds an element. False when the
+    /// deadline passed. Throws `.closed` (the lock released) once the queue is closed and empty.
     @usableFromInline
     func waitForElement(until deadline: Deadline) throws -> Bool {
-        while ring.count == 0 {
+        while !ring.hasRecord {
             if ring.isClosed {
-                ring.unlock()
+                ring.unlockConsumers()
                 throw QueueError(.closed, "get on a closed, empty queue")
             }
             if deadline.hasPassed { return false }
-            _ = try ring.waitForPut(until: deadline)
+            try ring.waitForPut(until: deadline)
         }
         return true
     }
 
-    /// Elements waiting; the lock held.
+    /// Whether an element waits; the consumers' lock held.
     @usableFromInline
-    var lockedCount: Int { ring.count }
+    var hasElement: Bool { ring.hasRecord }
 
     // MARK: Putting (the lock held)
 
@@ -104,15 +110,15 @@ final class QueueCore: @unchecked Sendable {
     @usableFromInline
     func put(encoded bytes: [UInt8], until deadline: Deadline) throws -> Bool {
         if bytes.count > ring.largestPayload { return try putSpilled(bytes, until: deadline) }
-        try ring.lock()
+        try ring.lockProducers()
         guard try waitForRoom(bytes.count, until: deadline, mayWait: true) else {
-            ring.unlock()
+            ring.unlockProducers()
             return false
         }
         append(length: bytes.count) { target in
             bytes.withUnsafeBytes { target.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
         }
-        ring.unlock()
+        ring.unlockProducers()
         notifyPut(1)
         return true
     }
@@ -123,23 +129,23 @@ final class QueueCore: @unchecked Sendable {
         let segment = try SpillChannel.segment(holding: bytes)
         _ = try ring.spillWriteMutex.lock()
         defer { ring.spillWriteMutex.unlock() }
-        try ring.lock()
+        try ring.lockProducers()
         while true {
             guard try waitForRoom(0, until: deadline, mayWait: true) else {
-                ring.unlock()
+                ring.unlockProducers()
                 return false
             }
             if try spill.trySend(segment, length: bytes.count) { break }
             // The socket is full of large elements nobody took yet: wait for a get, as for room.
             if deadline.hasPassed {
-                ring.unlock()
+                ring.unlockProducers()
                 return false
             }
-            _ = try ring.waitForGet(until: deadline)
+            try ring.waitForGet(until: deadline) { true }
         }
         ring.append(kind: .spilled, length: 0) { _ in }
         if isJoinable { sharedAtomic(ring.unfinished).wrappingIncrement(ordering: .releasing) }
-        ring.unlock()
+        ring.unlockProducers()
         notifyPut(1)
         return true
     }
@@ -190,11 +196,7 @@ final class QueueCore: @unchecked Sendable {
     // MARK: State
 
     @usableFromInline
-    var count: Int {
-        guard (try? ring.lock()) != nil else { return 0 }
-        defer { ring.unlock() }
-        return ring.count
-    }
+    var count: Int { ring.count }
 
     @usableFromInline
     var maximumCount: Int { ring.maximumCount }
