@@ -224,6 +224,8 @@ static inline void spin_pause(void) {
 #endif
 }
 
+void mpshim_spin_pause(void) { spin_pause(); }
+
 int mpshim_mutex_lock_spinning(void *mutex, int rounds) {
     // glibc's robust mutexes never spin: a contended lock sleeps in the kernel at once, and a holder
     // that keeps it for a few dozen nanoseconds (a queue's put) then costs a sleep and a wake-up per

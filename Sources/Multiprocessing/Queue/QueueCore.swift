@@ -73,6 +73,7 @@ final class QueueCore: @unchecked Sendable {
                 throw QueueError(.closed, "get on a closed, empty queue")
             }
             if deadline.hasPassed { return false }
+            if ring.spinUntilRecord(rounds: 2000) { return true }
             try ring.waitForPut(until: deadline)
         }
         return true

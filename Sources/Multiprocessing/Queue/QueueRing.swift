@@ -331,6 +331,16 @@ final class QueueRing: @unchecked Sendable {
         }
     }
 
+    /// Watches for a record for up to `rounds` spins before the caller sleeps: a producer on
+    /// another CPU usually publishes within a microsecond, and a futex sleep and wake cost more.
+    func spinUntilRecord(rounds: Int) -> Bool {
+        for _ in 0..<rounds {
+            if hasRecord { return true }
+            mpshim_spin_pause()
+        }
+        return hasRecord
+    }
+
     // MARK: Waking (no lock needed)
 
     /// After puts were published: if a getter sleeps (or is about to), moves the put sequence it

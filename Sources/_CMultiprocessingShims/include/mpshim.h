@@ -147,6 +147,8 @@ extern const int mpshim_ENOTRECOVERABLE;
 /// PTHREAD_MUTEX_RECURSIVE; when `fair`, PTHREAD_PRIO_INHERIT, whose kernel-kept waiter queue hands
 /// the lock over first come, first served) on memory shared between processes. Returns 0 or an errno.
 int mpshim_robust_mutex_init(void *mutex, int recursive, int fair);
+/// One spin-wait hint to the CPU (`pause` on x86, `yield` on arm64).
+void mpshim_spin_pause(void);
 /// pthread_mutex_lock after up to `rounds` spins watching the word (trylock when it looks free).
 /// Returns 0, EOWNERDEAD, ENOTRECOVERABLE or another errno.
 int mpshim_mutex_lock_spinning(void *mutex, int rounds);

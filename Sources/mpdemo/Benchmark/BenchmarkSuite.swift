@@ -305,6 +305,7 @@ enum BenchmarkSuite {
                 ]
             ),
             queueGroup(sizes),
+            queueTrafficGroup(sizes),
         ]
     }
 
@@ -363,6 +364,44 @@ enum BenchmarkSuite {
             pythonArguments: [
                 "--counts", sizes.queueCounts.map(String.init).joined(separator: ","), "--kind", "queue,simple,pipe",
             ]
+        )
+    }
+
+    /// The queue's round trip and its many-producers, many-consumers rate, against `queue_bench.py`.
+    static func queueTrafficGroup(_ sizes: BenchmarkSizes) -> BenchmarkGroup {
+        let perProducer = (sizes.queueCounts.max() ?? 10_000) / 4
+        return BenchmarkGroup(
+            name: "queue-traffic",
+            metrics: [
+                Metric(
+                    id: "queue.round-trip",
+                    label: "round trip through two queues to a child and back",
+                    unit: "µs",
+                    direction: .lower,
+                    swiftKey: "round_trip_us",
+                    pythonPath: ["round_trip_us"]
+                ),
+                Metric(
+                    id: "queue.many-to-many",
+                    label: "4 producer and 4 consumer processes, \(4 * perProducer) messages",
+                    unit: "msg/s",
+                    direction: .higher,
+                    swiftKey: "many_to_many_per_s",
+                    pythonPath: ["many_to_many_per_s"]
+                ),
+            ],
+            runSwift: {
+                [
+                    "round_trip_us": try QueueMeasurements.roundTripMicroseconds(sizes.roundTrips),
+                    "many_to_many_per_s": try QueueMeasurements.manyToMany(
+                        producers: 4,
+                        consumers: 4,
+                        perProducer: perProducer
+                    ),
+                ]
+            },
+            pythonScript: "queue_bench.py",
+            pythonArguments: ["--round-trips", "\(sizes.roundTrips)", "--per-producer", "\(perProducer)"]
         )
     }
 }

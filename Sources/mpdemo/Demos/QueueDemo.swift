@@ -171,3 +171,102 @@ struct QueueDemo: ParsableCommand {
         if quiet { print(figures.text) }
     }
 }
+
+/// Echoes every number from `requests` to `replies` until `requests` is closed: the far side of
+/// the queue round trip.
+struct QueueEchoTask: ParallelTask {
+    var requests: ProcessQueue<Int>
+    var replies: ProcessQueue<Int>
+
+    func run() throws -> NoOutput {
+        do {
+            while true { try replies.put(try requests.get()) }
+        } catch let error as QueueError where error.code == .closed {
+            return NoOutput()
+        }
+    }
+}
+
+/// Takes numbers until the queue is closed; returns how many (one of several consumers).
+struct QueueCountTask: ParallelTask {
+    var queue: ProcessQueue<Int>
+
+    func run() throws -> Int {
+        var received = 0
+        do {
+            while true {
+                _ = try queue.get()
+                received += 1
+            }
+        } catch let error as QueueError where error.code == .closed {
+            return received
+        }
+    }
+}
+
+/// Puts `count` numbers (one of several producers) once `go` is set.
+struct QueueFillTask: ParallelTask {
+    var queue: ProcessQueue<Int>
+    var count: Int
+    var ready: ProcessSemaphore
+    var go: ProcessEvent
+
+    func run() throws -> NoOutput {
+        try ready.release()
+        go.wait()
+        for number in 0..<count { try queue.put(number) }
+        return NoOutput()
+    }
+}
+
+/// The queue rows of `mpdemo bench` beyond Demo 6.
+enum QueueMeasurements {
+    /// Microseconds per round trip: a number through one queue to a child and back through another.
+    static func roundTripMicroseconds(_ roundTrips: Int) throws -> Double {
+        let requests = try ProcessQueue<Int>()
+        let replies = try ProcessQueue<Int>()
+        let echo = ChildProcess(running: QueueEchoTask(requests: requests, replies: replies), isDaemon: true)
+        try echo.start()
+        try requests.put(-1)  // the child is up once this comes back
+        _ = try replies.get()
+        let clock = ContinuousClock()
+        let start = clock.now
+        for number in 0..<roundTrips {
+            try requests.put(number)
+            let reply = try replies.get()
+            precondition(reply == number, "the echo sent \(reply) for \(number)")
+        }
+        let seconds = (clock.now - start) / .seconds(1)
+        requests.close()
+        try echo.join()
+        return seconds / Double(roundTrips) * 1e6
+    }
+
+    /// Messages per second with `producers` processes putting and `consumers` processes getting,
+    /// from the moment every producer is ready (process start is not what is measured).
+    static func manyToMany(producers: Int, consumers: Int, perProducer: Int) throws -> Double {
+        let queue = try ProcessQueue<Int>()
+        let ready = try ProcessSemaphore(value: 0)
+        let go = try ProcessEvent()
+        let readers = (0..<consumers).map { _ in ChildProcess(running: QueueCountTask(queue: queue), isDaemon: true) }
+        let writers = (0..<producers).map { _ in
+            ChildProcess(
+                running: QueueFillTask(queue: queue, count: perProducer, ready: ready, go: go),
+                isDaemon: true
+            )
+        }
+        for reader in readers { try reader.start() }
+        for writer in writers { try writer.start() }
+        for _ in writers { ready.acquire() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        go.set()
+        for writer in writers { try writer.join() }
+        queue.close()
+        var received = 0
+        for reader in readers { received += try reader.value() }
+        let seconds = (clock.now - start) / .seconds(1)
+        precondition(received == producers * perProducer, "lost messages: \(received)")
+        return Double(received) / seconds
+    }
+}
