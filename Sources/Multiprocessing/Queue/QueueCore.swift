@@ -59,6 +59,7 @@ final class QueueCore: @unchecked Sendable {
             }
             if ring.hasRoom(for: length) { return true }
             if !mayWait || deadline.hasPassed { return false }
+            if ring.spinUntilRoom(for: length, rounds: 2000) { return true }
             try ring.waitForGet(until: deadline) { !ring.hasRoom(for: length) }
         }
     }

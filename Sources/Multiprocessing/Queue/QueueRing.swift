@@ -9,11 +9,10 @@ import _CMultiprocessingShims
 ///
 /// ```
 /// payload 0     capacity, maximum count, element fingerprint (UInt64); closed, unfinished tasks,
-///               awaiting getters, awaiting putters (UInt32)                      read-mostly
-///         64    tail, puts, pending tail, pending puts (UInt64); put sequence, sleeping putters
-///               (UInt32)                                                          producers write
-///         128   head, gets, pending head, pending gets (UInt64); get sequence, sleeping getters
-///               (UInt32)                                                          consumers write
+///               awaiting getters, awaiting putters, sleeping getters, sleeping putters (UInt32)
+///                                                                  read on every operation, rarely written
+///         64    tail, puts, pending tail, pending puts (UInt64); put sequence      producers write
+///         128   head, gets, pending head, pending gets (UInt64); get sequence      consumers write
 ///         192   the consumers' mutex; 256 the spill-write mutex; 320 the spill-read mutex
 ///         512   the ring: records of [UInt32 length, UInt32 kind, payload, padding to 8 bytes]
 /// ```
@@ -140,14 +139,15 @@ final class QueueRing: @unchecked Sendable {
     private var pendingTail: UnsafeAtomic<UInt64> { position(80) }
     private var pendingPuts: UnsafeAtomic<UInt64> { position(88) }
     var putSequence: UnsafeMutablePointer<UInt32> { word(96) }
-    private var sleepingPutters: UnsafeAtomic<UInt32> { sharedAtomic(word(100)) }
+    /// On the read-mostly line: every get reads it, and only a putter about to sleep writes it.
+    private var sleepingPutters: UnsafeAtomic<UInt32> { sharedAtomic(word(44)) }
 
     private var head: UnsafeAtomic<UInt64> { position(128) }
     private var gets: UnsafeAtomic<UInt64> { position(136) }
     private var pendingHead: UnsafeAtomic<UInt64> { position(144) }
     private var pendingGets: UnsafeAtomic<UInt64> { position(152) }
     var getSequence: UnsafeMutablePointer<UInt32> { word(160) }
-    private var sleepingGetters: UnsafeAtomic<UInt32> { sharedAtomic(word(164)) }
+    private var sleepingGetters: UnsafeAtomic<UInt32> { sharedAtomic(word(40)) }
 
     /// Elements waiting (spilled ones included): Python's `qsize()`, exact only while nobody
     /// puts or gets.
@@ -167,7 +167,8 @@ final class QueueRing: @unchecked Sendable {
         }
         writeEnd = tail.load(ordering: .relaxed)
         written = 0
-        knownHead = head.load(ordering: .acquiring)
+        // knownHead stays: the head only grows, so an old reading is a safe lower bound, and
+        // hasRoom rereads it only when the room it implies is not enough.
     }
 
     /// Publishes what was written and releases the producers' lock.
@@ -195,7 +196,9 @@ final class QueueRing: @unchecked Sendable {
         }
         readStart = head.load(ordering: .relaxed)
         taken = 0
-        knownTail = tail.load(ordering: .acquiring)
+        // An older reading of the tail still marks published records, unless other consumers
+        // have taken them all since.
+        if knownTail <= readStart { knownTail = tail.load(ordering: .sequentiallyConsistent) }
     }
 
     /// Publishes what was removed and releases the consumers' lock.
@@ -278,9 +281,9 @@ final class QueueRing: @unchecked Sendable {
 
     /// Whether a record waits to be removed.
     var hasRecord: Bool {
-        if readStart != knownTail { return true }
+        if knownTail > readStart { return true }
         knownTail = tail.load(ordering: .sequentiallyConsistent)  // the producers may have published more
-        return readStart != knownTail
+        return knownTail > readStart
     }
 
     /// Where the first record starts, how many bytes of padding come before it, and its length
@@ -339,6 +342,17 @@ final class QueueRing: @unchecked Sendable {
             mpshim_spin_pause()
         }
         return hasRecord
+    }
+
+    /// Watches for room for a record of `payloadLength` for up to `rounds` spins before the caller
+    /// sleeps: with a consumer at work, room appears within a microsecond, and a full ring whose
+    /// putter sleeps would cost a sleep and a wake-up for every element.
+    func spinUntilRoom(for payloadLength: Int, rounds: Int) -> Bool {
+        for _ in 0..<rounds {
+            if hasRoom(for: payloadLength) { return true }
+            mpshim_spin_pause()
+        }
+        return hasRoom(for: payloadLength)
     }
 
     // MARK: Waking (no lock needed)
