@@ -98,6 +98,16 @@ struct ProcessQueueTests {
         #expect(try queue.tryGet() == nil)
     }
 
+    @Test("a producer exits and is joined while the queue still holds everything it put")
+    func producerExitsFirst() throws {
+        let queue = try ProcessQueue<Tagged>()
+        let producer = ChildProcess(running: ProduceTask(queue: queue, producer: 7, count: 5000))
+        try producer.start()
+        #expect(try producer.join() == .exited(0))
+        #expect(queue.count == 5000)
+        for sequence in 0..<5000 { #expect(try queue.get() == Tagged(producer: 7, sequence: sequence)) }
+    }
+
     @Test("a consumer killed while it waits in get leaves the queue working for the others")
     func killedConsumer() throws {
         let queue = try ProcessQueue<Int>()
