@@ -10,6 +10,7 @@ struct MPDemo: ParsableCommand {
             + "original from Benchmarks/python in the same run and prints both with their ratio).",
         subcommands: [
             SpeedTest.self, MemoryDemo.self, SharedMemoryDemo.self, LockOrderDemo.self, PipeDemo.self, QueueDemo.self,
+            PoolDemo.self,
             ProcessStartDemo.self,
             BenchmarkCommand.self,
         ]

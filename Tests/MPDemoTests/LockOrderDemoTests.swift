@@ -48,3 +48,13 @@ struct QueueDemoTests {
         #expect(try measureQueueRun(kind: kind, count: 5000) > 0)
     }
 }
+
+@Suite("mpdemo pool: Demo #2", .timeLimit(.minutes(1)))
+struct PoolDemoTests {
+    @Test("the demo maps fib(n) over a pool of processes: the slide's list")
+    func demo() throws {
+        let (results, seconds) = try PoolDemo.measure(n: 20, workers: 2, tasks: 3)
+        #expect(results == [4181, 4181, 4181])
+        #expect(seconds > 0)
+    }
+}

@@ -1,0 +1,351 @@
+/// A pool of worker processes that run tasks: Python's `multiprocessing.Pool`, without its hangs.
+///
+/// ```swift
+/// let pool = try ProcessPool(workers: 5)
+/// let results = try pool.map((0..<5).map { _ in Fibonacci(n: 40) })   // Demo #2
+/// let one = try await pool.apply(Fibonacci(n: 30))
+/// pool.close()
+/// ```
+///
+/// Workers are spawned when first needed, serve many tasks each, and carry every child's
+/// guarantees (they die with the parent, nothing is left as a zombie). What Python's pool gets
+/// wrong, this one does not:
+/// - A worker that crashes (a signal, `exit`, out of memory) fails only the task it was running,
+///   with ``PoolError/Code-swift.struct/workerCrashed`` and its exit status, and is replaced.
+/// - A timeout stops the worker running the task (TERM, a grace period, KILL) and throws
+///   ``PoolError/Code-swift.struct/timedOut``; cancelling an awaiting caller does the same.
+/// - Awaiting results holds no thread; the blocking forms are for synchronous code.
+public final class ProcessPool: Sendable {
+    /// The most workers that run at once: Python's `processes`.
+    public let workerCount: Int
+    /// After this many tasks a worker is replaced by a fresh one: Python's `maxtasksperchild`.
+    public let maximumTasksPerWorker: Int?
+
+    private let startWorker: @Sendable (String) throws -> WorkerProcess
+    private let state = ProtectedState(PoolState())
+
+    /// A new pool. No process starts until the first task.
+    ///
+    /// - Parameters:
+    ///   - workers: How many workers at most; `nil` means the CPUs this process may use.
+    ///   - maximumTasksPerWorker: Replace a worker after this many tasks (a chunk counts as one).
+    /// - Throws: ``PoolError`` never; a `precondition` rejects counts below 1.
+    public convenience init(workers: Int? = nil, maximumTasksPerWorker: Int? = nil) {
+        self.init(workers: workers, maximumTasksPerWorker: maximumTasksPerWorker) { name in
+            let worker = WorkerProcess(name: name)
+            try worker.start()
+            return worker
+        }
+    }
+
+    /// A new pool whose every worker runs `initializer` once before its first task: Python's
+    /// `Pool(initializer=)`. A worker whose initializer throws fails the task that started it.
+    public convenience init<Initializer: ParallelTask>(
+        workers: Int? = nil,
+        maximumTasksPerWorker: Int? = nil,
+        initializer: Initializer
+    ) {
+        self.init(workers: workers, maximumTasksPerWorker: maximumTasksPerWorker) { name in
+            let worker = WorkerProcess(name: name)
+            try worker.start(initializer: initializer)
+            return worker
+        }
+    }
+
+    private init(
+        workers: Int?,
+        maximumTasksPerWorker: Int?,
+        startWorker: @escaping @Sendable (String) throws -> WorkerProcess
+    ) {
+        let count = workers ?? WorkerContext.cpuCount
+        precondition(count >= 1, "a pool needs at least one worker, not \(count)")
+        precondition((maximumTasksPerWorker ?? 1) >= 1, "maximumTasksPerWorker must be at least 1")
+        workerCount = count
+        self.maximumTasksPerWorker = maximumTasksPerWorker
+        self.startWorker = startWorker
+    }
+
+    deinit {
+        // Workers see their control connection close and exit; nothing is left behind.
+        let workers = state.withLock { state in
+            state.isClosed = true
+            return Array(state.workers.values)
+        }
+        for worker in workers { worker.terminate(grace: .milliseconds(100)) }
+    }
+
+    // MARK: - One task
+
+    /// Runs `task` on a worker and returns its output: Python's `apply`.
+    ///
+    /// - Parameter timeout: Stop the task (and its worker) after this long.
+    /// - Throws: The task's error; ``PoolError`` `.workerCrashed`, `.timedOut`, `.closed`;
+    ///   `CancellationError` (the worker is stopped and replaced).
+    public func apply<Task: ParallelTask>(_ task: Task, timeout: Duration? = nil) async throws -> Task.Output {
+        let worker = try await acquire()
+        do {
+            let output = try await run(task, on: worker.process, timeout: timeout)
+            release(worker, reusable: true)
+            return output
+        } catch let error as ProcessError where error.code == .exitedWithoutResult {
+            release(worker, reusable: false)
+            throw PoolError(
+                .workerCrashed,
+                "\(worker.process.name) died running a \(Task.self)",
+                exitStatus: error.exitStatus
+            )
+        } catch let error as PoolError {
+            release(worker, reusable: false)
+            throw error
+        } catch is CancellationError {
+            release(worker, reusable: false)
+            throw CancellationError()
+        } catch {
+            release(worker, reusable: true)  // the task's own error: the worker is fine
+            throw error
+        }
+    }
+
+    /// Runs `task` on a worker and waits for its output (synchronous code only).
+    public func apply<Task: ParallelTask>(_ task: Task, timeout: Duration? = nil) throws -> Task.Output {
+        try blockingAwait { try await self.apply(task, timeout: timeout) }.get()
+    }
+
+    /// Starts `task` on a worker and returns at once: Python's `apply_async` and
+    /// `ProcessPoolExecutor.submit`. The returned Swift `Task` is the future: `await` its
+    /// `value`, or `cancel()` it to stop its worker.
+    @discardableResult
+    public func submit<Task: ParallelTask>(
+        _ task: Task,
+        timeout: Duration? = nil
+    )
+        -> _Concurrency.Task<
+            Task.Output, any Error
+        >
+    {
+        _Concurrency.Task { try await self.apply(task, timeout: timeout) }
+    }
+
+    // MARK: - Many tasks
+
+    /// Runs every task and returns their outputs in order: Python's `map`. Tasks go to workers in
+    /// chunks (Python's `chunksize`; by default Python's choice, about four chunks per worker).
+    ///
+    /// - Throws: The first error a task threw (or a ``PoolError``); the tasks still running are
+    ///   cancelled.
+    public func map<Task: ParallelTask>(
+        _ tasks: some Sequence<Task>,
+        chunkSize: Int? = nil,
+        timeout: Duration? = nil
+    ) async throws -> [Task.Output] {
+        let all = Array(tasks)
+        if all.isEmpty { return [] }
+        let size = chunkSize ?? Self.automaticChunkSize(count: all.count, workers: workerCount)
+        precondition(size >= 1, "chunkSize must be at least 1")
+        let chunks = stride(from: 0, to: all.count, by: size).map {
+            TaskChunk(tasks: Array(all[$0..<min($0 + size, all.count)]))
+        }
+        return try await withThrowingTaskGroup(of: (Int, [Task.Output]).self) { group in
+            var outputs = [[Task.Output]?](repeating: nil, count: chunks.count)
+            var next = 0
+            func submitNext() {
+                let index = next
+                next += 1
+                group.addTask { (index, try await self.apply(chunks[index], timeout: timeout)) }
+            }
+            // A bound on work in flight: every worker busy, one chunk more each waiting.
+            while next < min(chunks.count, workerCount * 2) { submitNext() }
+            while let (index, chunkOutputs) = try await group.next() {
+                outputs[index] = chunkOutputs
+                if next < chunks.count { submitNext() }
+            }
+            return outputs.flatMap { $0! }
+        }
+    }
+
+    /// Runs every task and waits for their outputs in order (synchronous code only).
+    public func map<Task: ParallelTask>(
+        _ tasks: some Sequence<Task>,
+        chunkSize: Int? = nil,
+        timeout: Duration? = nil
+    ) throws -> [Task.Output] {
+        let all = Array(tasks)
+        return try blockingAwait { try await self.map(all, chunkSize: chunkSize, timeout: timeout) }.get()
+    }
+
+    /// Python's chunk size for `map`: the tasks over four times the workers, rounded up.
+    static func automaticChunkSize(count: Int, workers: Int) -> Int {
+        let (quotient, remainder) = count.quotientAndRemainder(dividingBy: workers * 4)
+        return max(1, quotient + (remainder > 0 ? 1 : 0))
+    }
+
+    // MARK: - Lifecycle
+
+    /// Takes no more work; idle workers exit now, busy ones after their task: Python's `close()`.
+    public func close() {
+        let (idle, waiters) = state.withLock { state in
+            state.isClosed = true
+            defer {
+                state.idle.removeAll()
+                state.waiters.removeAll()
+            }
+            return (state.idle, state.waiters)
+        }
+        for waiter in waiters { waiter.resume(returning: .closed) }
+        for worker in idle { retire(worker, healthy: true) }
+    }
+
+    /// Stops every worker now (TERM, a grace period, KILL): Python's `terminate()`. Tasks in
+    /// flight fail with ``PoolError/Code-swift.struct/workerCrashed``.
+    public func terminate() {
+        close()
+        let workers = state.withLock { Array($0.workers.values) }
+        for worker in workers { worker.terminate(grace: .milliseconds(200)) }
+    }
+
+    /// The workers' process ids, for inspection.
+    public var workerProcessIDs: [Int32] {
+        state.withLock { $0.workers.values.compactMap(\.pid) }
+    }
+
+    // MARK: - Workers
+
+    private final class PooledWorker: Sendable {
+        let process: WorkerProcess
+        let tasksRun = ProtectedState(0)
+        init(_ process: WorkerProcess) { self.process = process }
+    }
+
+    private enum Handoff {
+        case worker(PooledWorker)
+        case start(Int)
+        case closed
+    }
+
+    private struct PoolState {
+        var idle: [PooledWorker] = []
+        var waiters: [UnsafeContinuation<Handoff, Never>] = []
+        /// Workers alive or being started.
+        var started = 0
+        var nextIndex = 0
+        var isClosed = false
+        var workers: [ObjectIdentifier: WorkerProcess] = [:]
+    }
+
+    private func acquire() async throws -> PooledWorker {
+        let workerCount = workerCount
+        let immediate = state.withLock { state -> Handoff? in
+            if state.isClosed { return .closed }
+            if let worker = state.idle.popLast() { return .worker(worker) }
+            if state.started < workerCount {
+                state.started += 1
+                state.nextIndex += 1
+                return .start(state.nextIndex)
+            }
+            return nil
+        }
+        let handoff: Handoff
+        if let immediate {
+            handoff = immediate
+        } else {
+            handoff = await withUnsafeContinuation { continuation in
+                let now = state.withLock { state -> Handoff? in
+                    if state.isClosed { return .closed }
+                    if let worker = state.idle.popLast() { return .worker(worker) }
+                    state.waiters.append(continuation)
+                    return nil
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+        }
+        switch handoff {
+        case .worker(let worker):
+            return worker
+        case .closed:
+            throw PoolError(.closed, "the pool is closed")
+        case .start(let index):
+            do {
+                let process = try startWorker("PoolWorker-\(index)")
+                state.withLock { $0.workers[ObjectIdentifier(process)] = process }
+                return PooledWorker(process)
+            } catch {
+                handBack()
+                throw error
+            }
+        }
+    }
+
+    /// Gives a worker back after a task, or retires it (crashed, stopped, or at its task limit)
+    /// and lets a waiting caller start its replacement.
+    private func release(_ worker: PooledWorker, reusable: Bool) {
+        let count = worker.tasksRun.withLock { runs in
+            runs += 1
+            return runs
+        }
+        let atLimit = maximumTasksPerWorker.map { count >= $0 } ?? false
+        if !reusable || atLimit {
+            retire(worker, healthy: reusable)
+            handBack()
+            return
+        }
+        let waiter = state.withLock { state -> UnsafeContinuation<Handoff, Never>? in
+            if state.isClosed { return nil }
+            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            state.idle.append(worker)
+            return nil
+        }
+        if let waiter {
+            waiter.resume(returning: .worker(worker))
+        } else if state.withLock({ $0.isClosed }) {
+            retire(worker, healthy: true)
+            handBack()
+        }
+    }
+
+    /// One worker fewer: a waiting caller (if any) may start a new one.
+    private func handBack() {
+        let handoff = state.withLock { state -> (UnsafeContinuation<Handoff, Never>, Handoff)? in
+            state.started -= 1
+            guard !state.isClosed, !state.waiters.isEmpty else { return nil }
+            state.started += 1
+            state.nextIndex += 1
+            return (state.waiters.removeFirst(), .start(state.nextIndex))
+        }
+        if let (waiter, next) = handoff { waiter.resume(returning: next) }
+    }
+
+    /// Ends a worker for good: a healthy one is told to exit, a broken one is already gone or
+    /// stopped.
+    private func retire(_ worker: PooledWorker, healthy: Bool) {
+        state.withLock { _ = $0.workers.removeValue(forKey: ObjectIdentifier(worker.process)) }
+        if healthy {
+            _ = try? worker.process.close()
+        } else {
+            worker.process.terminate(grace: .milliseconds(200))
+        }
+    }
+
+    /// Runs a task, stopping its worker when `timeout` passes first.
+    private func run<Task: ParallelTask>(
+        _ task: Task,
+        on worker: WorkerProcess,
+        timeout: Duration?
+    ) async throws -> Task.Output {
+        guard let timeout else { return try await worker.run(task) }
+        return try await withThrowingTaskGroup(of: Task.Output?.self) { group in
+            group.addTask { try await worker.run(task) }
+            group.addTask {
+                try await _Concurrency.Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let output = first else {
+                // The timer won: cancelling the run stops the worker.
+                group.cancelAll()
+                _ = try? await group.next()
+                throw PoolError(.timedOut, "a \(Task.self) ran past its timeout of \(timeout) on \(worker.name)")
+            }
+            return output
+        }
+    }
+}

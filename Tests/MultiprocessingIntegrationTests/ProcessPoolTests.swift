@@ -1,0 +1,128 @@
+import MultiprocessingTestSupport
+import Testing
+
+@testable import Multiprocessing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("ProcessPool", .timeLimit(.minutes(1)))
+struct ProcessPoolTests {
+    @Test("map returns every output in order, with automatic chunks and with chunks of one")
+    func mapInOrder() async throws {
+        let pool = ProcessPool(workers: 3)
+        let automatic = try await pool.map((0..<500).map(TwiceTask.init))
+        #expect(automatic == (0..<500).map { $0 * 2 })
+        let single = try await pool.map((0..<50).map(TwiceTask.init), chunkSize: 1)
+        #expect(single == (0..<50).map { $0 * 2 })
+        #expect(try await pool.map([TwiceTask]()) == [])
+        pool.close()
+    }
+
+    @Test("the blocking forms from synchronous code: map, apply")
+    func blockingForms() throws {
+        let pool = ProcessPool(workers: 2)
+        #expect(try pool.map((1...5).map(TwiceTask.init)) == [2, 4, 6, 8, 10])
+        #expect(try pool.apply(TwiceTask(21)) == 42)
+        pool.close()
+    }
+
+    @Test("a task's error reaches its caller as itself, and the pool goes on")
+    func taskErrors() async throws {
+        let pool = ProcessPool(workers: 2)
+        await #expect(throws: PlannedFailure(value: 3)) {
+            try await pool.map((0..<10).map { FailOnTask($0, failing: 3) }, chunkSize: 1)
+        }
+        #expect(try await pool.apply(TwiceTask(4)) == 8)
+        pool.close()
+    }
+
+    @Test("a worker killed mid-task fails only that task; the others finish and the pool goes on")
+    func crashedWorker() async throws {
+        let pool = ProcessPool(workers: 2)
+        let futures = (0..<10).map { value in
+            pool.submit(MaybeCrashTask(value, signal: value == 4 ? SIGKILL : nil))
+        }
+        var crashes: [PoolError] = []
+        var outputs: [Int] = []
+        for future in futures {
+            do { outputs.append(try await future.value) } catch let error as PoolError { crashes.append(error) }
+        }
+        #expect(outputs == [0, 1, 2, 3, 5, 6, 7, 8, 9])
+        #expect(crashes.count == 1)
+        #expect(crashes.first?.code == .workerCrashed)
+        #expect(crashes.first?.exitStatus == .signaled(SIGKILL))
+        #expect(try await pool.apply(TwiceTask(7)) == 14)
+        pool.close()
+    }
+
+    @Test("a task that exits its process is a crash with its exit code")
+    func exitingTask() async throws {
+        let pool = ProcessPool(workers: 1)
+        await #expect(throws: PoolError.self) { try await pool.apply(MaybeCrashTask(1, exitCode: 3)) }
+        do {
+            _ = try await pool.apply(MaybeCrashTask(1, exitCode: 5))
+            Issue.record("a task that exits its process returned")
+        } catch let error as PoolError {
+            #expect(error.code == .workerCrashed)
+            #expect(error.exitStatus == .exited(5))
+        }
+        #expect(try await pool.apply(TwiceTask(5)) == 10)
+        pool.close()
+    }
+
+    @Test("a task past its timeout is stopped with its worker, which is replaced")
+    func timeouts() async throws {
+        let pool = ProcessPool(workers: 1)
+        let first = try await pool.apply(WhoRunsTask())
+        do {
+            _ = try await pool.apply(NapTask(milliseconds: 30_000), timeout: .milliseconds(100))
+            Issue.record("the nap was not stopped")
+        } catch let error as PoolError {
+            #expect(error.code == .timedOut)
+        }
+        #expect(kill(first, 0) == -1)  // the old worker is gone
+        let second = try await pool.apply(WhoRunsTask())
+        #expect(second != first)
+        pool.close()
+    }
+
+    @Test("maximumTasksPerWorker replaces workers; an initializer runs once in each")
+    func lifecycle() async throws {
+        let pool = ProcessPool(workers: 1, maximumTasksPerWorker: 2, initializer: CountInitializerTask())
+        var pids: [Int32] = []
+        for _ in 0..<6 {
+            pids.append(try await pool.apply(WhoRunsTask()))
+            #expect(try await pool.apply(InitializerRunsTask()) == 1)
+        }
+        #expect(Set(pids).count >= 3)
+        pool.close()
+    }
+
+    @Test("close and terminate leave no worker process behind")
+    func shutdown() async throws {
+        let pool = ProcessPool(workers: 2)
+        _ = try await pool.map((0..<20).map(TwiceTask.init), chunkSize: 1)
+        let pids = pool.workerProcessIDs
+        #expect(!pids.isEmpty)
+        pool.close()
+        for pid in pids { #expect(kill(pid, 0) == -1) }
+        await #expect(throws: PoolError.self) { try await pool.apply(TwiceTask(1)) }
+
+        let other = ProcessPool(workers: 2)
+        let busy = other.submit(NapTask(milliseconds: 30_000))
+        _ = try await other.apply(TwiceTask(1))
+        let otherPids = other.workerProcessIDs
+        other.terminate()
+        await #expect(throws: (any Error).self) { try await busy.value }
+        for pid in otherPids { #expect(kill(pid, 0) == -1) }
+    }
+
+    @Test("python's chunk size: the tasks over four per worker, rounded up")
+    func chunkSize() {
+        #expect(ProcessPool.automaticChunkSize(count: 100, workers: 5) == 5)
+        #expect(ProcessPool.automaticChunkSize(count: 101, workers: 5) == 6)
+        #expect(ProcessPool.automaticChunkSize(count: 3, workers: 5) == 1)
+    }
+}

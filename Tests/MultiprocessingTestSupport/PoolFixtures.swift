@@ -1,0 +1,85 @@
+public import Multiprocessing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Task types for the pool tests.
+
+/// Returns twice its value: the tiny task.
+public struct TwiceTask: ParallelTask {
+    public var value: Int
+    public init(_ value: Int) { self.value = value }
+    public func run() -> Int { value * 2 }
+}
+
+/// Returns its value, or ends its process first: by a signal, or by `exit(code)`.
+public struct MaybeCrashTask: ParallelTask {
+    public var value: Int
+    public var signal: Int32?
+    public var exitCode: Int32?
+    public init(_ value: Int, signal: Int32? = nil, exitCode: Int32? = nil) {
+        self.value = value
+        self.signal = signal
+        self.exitCode = exitCode
+    }
+    public func run() -> Int {
+        if let signal { raise(signal) }
+        if let exitCode { exit(exitCode) }
+        return value
+    }
+}
+
+/// Sleeps, then returns how long it slept: a task that can outlive its timeout.
+public struct NapTask: ParallelTask {
+    public var milliseconds: Int
+    public init(milliseconds: Int) { self.milliseconds = milliseconds }
+    public func run() async throws -> Int {
+        try await Task.sleep(for: .milliseconds(milliseconds))
+        return milliseconds
+    }
+}
+
+/// The worker's process id.
+public struct WhoRunsTask: ParallelTask {
+    public init() {}
+    public func run() -> Int32 { getpid() }
+}
+
+/// An error a task throws on purpose; `Codable`, so it arrives as itself.
+public struct PlannedFailure: Error, Codable, Equatable {
+    public var value: Int
+    public init(value: Int) { self.value = value }
+}
+
+/// Throws ``PlannedFailure`` for `failing`, returns the value otherwise.
+public struct FailOnTask: ParallelTask {
+    public var value: Int
+    public var failing: Int
+    public init(_ value: Int, failing: Int) {
+        self.value = value
+        self.failing = failing
+    }
+    public func run() throws -> Int {
+        if value == failing { throw PlannedFailure(value: value) }
+        return value
+    }
+}
+
+/// How many times this worker's initializer ran.
+nonisolated(unsafe) var initializerRuns = 0
+
+/// A pool initializer that counts its runs in the worker.
+public struct CountInitializerTask: ParallelTask {
+    public init() {}
+    public func run() -> NoOutput {
+        initializerRuns += 1
+        return NoOutput()
+    }
+}
+
+/// Returns how many times this worker's initializer ran.
+public struct InitializerRunsTask: ParallelTask {
+    public init() {}
+    public func run() -> Int { initializerRuns }
+}
