@@ -119,6 +119,58 @@ struct ProcessPoolTests {
         for pid in otherPids { #expect(kill(pid, 0) == -1) }
     }
 
+    @Test("imap yields in order, imapUnordered as completed; both read a lazy input only as far as consumed")
+    func imap() async throws {
+        let pool = ProcessPool(workers: 2)
+        var ordered: [Int] = []
+        for try await output in pool.imap((0..<200).map(TwiceTask.init), chunkSize: 7) { ordered.append(output) }
+        #expect(ordered == (0..<200).map { $0 * 2 })
+
+        var unordered: [Int] = []
+        for try await output in pool.imapUnordered((0..<100).map(TwiceTask.init)) { unordered.append(output) }
+        #expect(unordered.sorted() == (0..<100).map { $0 * 2 })
+
+        // 10^12 tasks, lazily: taking 5 outputs reads a handful of inputs, not the sequence.
+        let made = ProtectedCounter()
+        let endless = (0..<1_000_000_000_000).lazy.map { value -> TwiceTask in
+            made.increment()
+            return TwiceTask(value)
+        }
+        var firstFive: [Int] = []
+        for try await output in pool.imap(endless, window: 3) {
+            firstFive.append(output)
+            if firstFive.count == 5 { break }
+        }
+        #expect(firstFive == [0, 2, 4, 6, 8])
+        #expect(made.value <= 5 + 3)
+        pool.close()
+    }
+
+    @Test("an error in imap ends the iteration with it")
+    func imapError() async throws {
+        let pool = ProcessPool(workers: 2)
+        var seen: [Int] = []
+        await #expect(throws: PlannedFailure(value: 5)) {
+            for try await output in pool.imap((0..<20).map { FailOnTask($0, failing: 5) }) { seen.append(output) }
+        }
+        #expect(seen == [0, 1, 2, 3, 4])
+        #expect(try await pool.apply(TwiceTask(1)) == 2)
+        pool.close()
+    }
+
+    @Test("cancelling an awaiting map stops its workers; the pool serves the next call")
+    func cancellation() async throws {
+        let pool = ProcessPool(workers: 2)
+        let pids = Set([try await pool.apply(WhoRunsTask()), try await pool.apply(WhoRunsTask())])
+        let call = Task { try await pool.map((0..<4).map { _ in NapTask(milliseconds: 30_000) }, chunkSize: 1) }
+        while pool.busyWorkerCount < 2 { await Task.yield() }
+        call.cancel()
+        await #expect(throws: CancellationError.self) { try await call.value }
+        for pid in pids { #expect(kill(pid, 0) == -1) }
+        #expect(try await pool.apply(TwiceTask(3)) == 6)
+        pool.close()
+    }
+
     @Test("python's chunk size: the tasks over four per worker, rounded up")
     func chunkSize() {
         #expect(ProcessPool.automaticChunkSize(count: 100, workers: 5) == 5)

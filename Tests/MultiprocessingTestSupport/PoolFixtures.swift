@@ -1,4 +1,5 @@
 public import Multiprocessing
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -82,4 +83,12 @@ public struct CountInitializerTask: ParallelTask {
 public struct InitializerRunsTask: ParallelTask {
     public init() {}
     public func run() -> Int { initializerRuns }
+}
+
+/// A counter that closures on any thread may bump.
+public final class ProtectedCounter: Sendable {
+    private let count = Mutex(0)
+    public init() {}
+    public func increment() { count.withLock { $0 += 1 } }
+    public var value: Int { count.withLock { $0 } }
 }

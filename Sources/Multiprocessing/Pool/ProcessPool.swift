@@ -203,6 +203,11 @@ public final class ProcessPool: Sendable {
         for worker in workers { worker.terminate(grace: .milliseconds(200)) }
     }
 
+    /// How many workers are running a task now.
+    public var busyWorkerCount: Int {
+        state.withLock { $0.workers.count - $0.idle.count }
+    }
+
     /// The workers' process ids, for inspection.
     public var workerProcessIDs: [Int32] {
         state.withLock { $0.workers.values.compactMap(\.pid) }
@@ -258,6 +263,15 @@ public final class ProcessPool: Sendable {
                 if let now { continuation.resume(returning: now) }
             }
         }
+        if _Concurrency.Task.isCancelled {
+            // Cancelled while waiting: give back what was handed over, and run nothing.
+            switch handoff {
+            case .worker(let worker): release(worker, reusable: true, counting: false)
+            case .start: handBack()
+            case .closed: break
+            }
+            throw CancellationError()
+        }
         switch handoff {
         case .worker(let worker):
             return worker
@@ -277,9 +291,9 @@ public final class ProcessPool: Sendable {
 
     /// Gives a worker back after a task, or retires it (crashed, stopped, or at its task limit)
     /// and lets a waiting caller start its replacement.
-    private func release(_ worker: PooledWorker, reusable: Bool) {
+    private func release(_ worker: PooledWorker, reusable: Bool, counting: Bool = true) {
         let count = worker.tasksRun.withLock { runs in
-            runs += 1
+            if counting { runs += 1 }
             return runs
         }
         let atLimit = maximumTasksPerWorker.map { count >= $0 } ?? false
