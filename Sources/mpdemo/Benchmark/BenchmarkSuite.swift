@@ -30,6 +30,7 @@ struct BenchmarkSizes {
     var sharedIncrements: Int
     var sharedArrayMiB: Int
     var queueCounts: [Int]
+    var tinyTasks: Int
 
     static let quick = BenchmarkSizes(
         fibonacciN: 27,
@@ -39,7 +40,8 @@ struct BenchmarkSizes {
         messages: 100_000,
         sharedIncrements: 200_000,
         sharedArrayMiB: 64,
-        queueCounts: [10_000, 100_000]
+        queueCounts: [10_000, 100_000],
+        tinyTasks: 5_000
     )
     static let full = BenchmarkSizes(
         fibonacciN: 35,
@@ -49,7 +51,8 @@ struct BenchmarkSizes {
         messages: 1_000_000,
         sharedIncrements: 1_000_000,
         sharedArrayMiB: 256,
-        queueCounts: [10_000, 100_000, 1_000_000]
+        queueCounts: [10_000, 100_000, 1_000_000],
+        tinyTasks: 20_000
     )
 }
 
@@ -306,6 +309,7 @@ enum BenchmarkSuite {
             ),
             queueGroup(sizes),
             queueTrafficGroup(sizes),
+            poolGroup(sizes),
         ]
     }
 
@@ -402,6 +406,71 @@ enum BenchmarkSuite {
             },
             pythonScript: "queue_bench.py",
             pythonArguments: ["--round-trips", "\(sizes.roundTrips)", "--per-producer", "\(perProducer)"]
+        )
+    }
+
+    /// Demo #2 and the pool's tiny-task rates and start-up, against `pool_bench.py`.
+    static func poolGroup(_ sizes: BenchmarkSizes) -> BenchmarkGroup {
+        let tiny = sizes.tinyTasks
+        func rate(_ id: String, _ label: String, _ swiftKey: String, _ pythonKey: String) -> Metric {
+            Metric(
+                id: "pool.\(id)",
+                label: label,
+                unit: "tasks/s",
+                direction: .higher,
+                swiftKey: swiftKey,
+                pythonPath: [pythonKey]
+            )
+        }
+        return BenchmarkGroup(
+            name: "pool",
+            metrics: [
+                Metric(
+                    id: "pool.demo2",
+                    label: "Demo 2: Pool(5).map fib(\(sizes.fibonacciN))×5, start to close",
+                    unit: "s",
+                    direction: .lower,
+                    swiftKey: "demo2_s",
+                    pythonPath: ["demo2_s"]
+                ),
+                rate(
+                    "tiny-chunk1",
+                    "\(tiny) tiny tasks, map with chunks of 1",
+                    "tiny_chunk1_per_s",
+                    "tiny_chunk1_per_s"
+                ),
+                rate(
+                    "tiny-auto",
+                    "\(tiny) tiny tasks, map with automatic chunks",
+                    "tiny_auto_per_s",
+                    "tiny_auto_per_s"
+                ),
+                rate(
+                    "tiny-submit",
+                    "\(tiny) tiny tasks, submit each: vs ProcessPoolExecutor",
+                    "tiny_submit_per_s",
+                    "tiny_submit_per_s"
+                ),
+                Metric(
+                    id: "pool.startup",
+                    label: "pool of 2: start, one result, close",
+                    unit: "s",
+                    direction: .lower,
+                    swiftKey: "pool_startup_s",
+                    pythonPath: ["pool_startup_s"]
+                ),
+            ],
+            runSwift: {
+                [
+                    "demo2_s": try PoolDemo.measure(n: sizes.fibonacciN, workers: 5, tasks: 5).seconds,
+                    "tiny_chunk1_per_s": try PoolMeasurements.tinyMap(count: tiny, chunkSize: 1),
+                    "tiny_auto_per_s": try PoolMeasurements.tinyMap(count: tiny, chunkSize: nil),
+                    "tiny_submit_per_s": try PoolMeasurements.tinySubmit(count: tiny),
+                    "pool_startup_s": try PoolMeasurements.startup(),
+                ]
+            },
+            pythonScript: "pool_bench.py",
+            pythonArguments: ["--n", "\(sizes.fibonacciN)", "--tiny", "\(tiny)"]
         )
     }
 }

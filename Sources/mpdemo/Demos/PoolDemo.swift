@@ -70,3 +70,73 @@ struct PoolDemo: ParsableCommand {
         return (results, (clock.now - start) / .seconds(1))
     }
 }
+
+/// The pool rows of `mpdemo bench`, against `pool_bench.py`.
+enum PoolMeasurements {
+    /// Tiny tasks (`x * 2`) per second through `map`, on a pool of 2 already started.
+    static func tinyMap(count: Int, chunkSize: Int?) throws -> Double {
+        let pool = ProcessPool(workers: 2)
+        defer { pool.close() }
+        _ = try pool.map((0..<10).map(TwiceTask.init), chunkSize: 1)  // workers up before the clock
+        let tasks = (0..<count).map(TwiceTask.init)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let results = try pool.map(tasks, chunkSize: chunkSize)
+        let seconds = (clock.now - start) / .seconds(1)
+        precondition(results.last == 2 * (count - 1))
+        return Double(count) / seconds
+    }
+
+    /// Tiny tasks per second, each submitted on its own and awaited as a future.
+    static func tinySubmit(count: Int) throws -> Double {
+        try waitFor {
+            let pool = ProcessPool(workers: 2)
+            defer { pool.close() }
+            _ = try await pool.map((0..<10).map(TwiceTask.init), chunkSize: 1)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let futures = (0..<count).map { pool.submit(TwiceTask($0)) }
+            var total = 0
+            for future in futures { total += try await future.value }
+            let seconds = (clock.now - start) / .seconds(1)
+            precondition(total == count * (count - 1))
+            return Double(count) / seconds
+        }
+    }
+
+    /// Seconds to start a pool of 2, get one result and close it.
+    static func startup() throws -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let pool = ProcessPool(workers: 2)
+        let answer = try pool.apply(TwiceTask(21))
+        precondition(answer == 42)
+        pool.close()
+        return (clock.now - start) / .seconds(1)
+    }
+
+    /// Runs async work from the benchmark's synchronous code.
+    private static func waitFor<Result: Sendable>(
+        _ body: @escaping @Sendable () async throws -> Result
+    ) throws -> Result {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox<Result>()
+        Task {
+            do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        return try box.result!.get()
+    }
+
+    private final class ResultBox<Result>: @unchecked Sendable {
+        var result: Swift.Result<Result, any Error>?
+    }
+}
+
+/// `x * 2`: the tiny task of the pool rows.
+struct TwiceTask: ParallelTask {
+    var value: Int
+    init(_ value: Int) { self.value = value }
+    func run() -> Int { value * 2 }
+}
