@@ -57,6 +57,28 @@ struct ProcessPoolTests {
         pool.close()
     }
 
+    @Test("a map in which one task kills its worker throws workerCrashed; the pool goes on")
+    func crashInMap() async throws {
+        let pool = ProcessPool(workers: 2)
+        do {
+            _ = try await pool.map((0..<40).map { MaybeCrashTask($0, signal: $0 == 17 ? SIGKILL : nil) }, chunkSize: 1)
+            Issue.record("the map did not report the crash")
+        } catch let error as PoolError {
+            #expect(error.code == .workerCrashed)
+            #expect(error.exitStatus == .signaled(SIGKILL))
+        }
+        #expect(try await pool.map((0..<40).map(TwiceTask.init), chunkSize: 1) == (0..<40).map { $0 * 2 })
+        pool.close()
+    }
+
+    @Test("a map replaces a worker after maximumTasksPerWorker tasks")
+    func mapHonoursTaskLimit() async throws {
+        let pool = ProcessPool(workers: 1, maximumTasksPerWorker: 2)
+        let pids = try await pool.map((0..<12).map { _ in WhoRunsTask() }, chunkSize: 1)
+        #expect(Set(pids).count == 6)
+        pool.close()
+    }
+
     @Test("a task that exits its process is a crash with its exit code")
     func exitingTask() async throws {
         let pool = ProcessPool(workers: 1)

@@ -145,7 +145,16 @@ public final class ProcessPool: Sendable {
         let chunks = stride(from: 0, to: all.count, by: size).map {
             TaskChunk(tasks: Array(all[$0..<min($0 + size, all.count)]))
         }
-        return try await withThrowingTaskGroup(of: (Int, [Task.Output]).self) { group in
+        guard timeout == nil else { return try await mapChunksOneByOne(chunks, timeout: timeout) }
+        return try await mapChunksPipelined(chunks).flatMap { $0 }
+    }
+
+    /// Each chunk a call of its own, so that each can be timed out on its own.
+    private func mapChunksOneByOne<Task: ParallelTask>(
+        _ chunks: [TaskChunk<Task>],
+        timeout: Duration?
+    ) async throws -> [Task.Output] {
+        try await withThrowingTaskGroup(of: (Int, [Task.Output]).self) { group in
             var outputs = [[Task.Output]?](repeating: nil, count: chunks.count)
             var next = 0
             func submitNext() {
@@ -160,6 +169,63 @@ public final class ProcessPool: Sendable {
                 if next < chunks.count { submitNext() }
             }
             return outputs.flatMap { $0! }
+        }
+    }
+
+    /// Every worker pulls chunks from one plan with the next one already sent, so no worker waits
+    /// for the parent between chunks (Python's pool streams its tasks the same way). A worker that
+    /// dies fails the chunk it was running; the chunks sent to it but not started go back to the
+    /// plan for the others.
+    private func mapChunksPipelined<Task: ParallelTask>(_ chunks: [TaskChunk<Task>]) async throws -> [[Task.Output]] {
+        let plan = ChunkPlan<[Task.Output]>(count: chunks.count)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<min(workerCount, chunks.count) {
+                group.addTask { try await self.pump(chunks, plan) }
+            }
+            try await group.waitForAll()
+        }
+        return try plan.outputs()
+    }
+
+    private func pump<Task: ParallelTask>(_ chunks: [TaskChunk<Task>], _ plan: ChunkPlan<[Task.Output]>) async throws {
+        let limit = maximumTasksPerWorker ?? Int.max
+        while plan.hasWork {
+            let worker = try await acquire()
+            var taken = 0
+            let end: WorkerProcess.PipelineEnd
+            do {
+                end = try await worker.process.runPipelined(
+                    depth: 16,
+                    next: { () -> (index: Int, task: TaskChunk<Task>)? in
+                        guard worker.tasksRun.withLock({ $0 }) + taken < limit, let index = plan.take() else {
+                            return nil
+                        }
+                        taken += 1
+                        return (index, chunks[index])
+                    },
+                    deliver: { index, result in plan.deliver(index, result) }
+                )
+            } catch {
+                release(worker, reusable: false, counting: taken)
+                throw error
+            }
+            switch end {
+            case .finished:
+                release(worker, reusable: true, counting: taken)
+            case .workerDied(let crashed, let unstarted, let error):
+                plan.deliver(
+                    crashed,
+                    .failure(
+                        PoolError(
+                            .workerCrashed,
+                            "\(worker.process.name) died running a chunk of \(Task.self)",
+                            exitStatus: error.exitStatus
+                        )
+                    )
+                )
+                plan.giveBack(unstarted)
+                release(worker, reusable: false, counting: taken)
+            }
         }
     }
 
@@ -266,7 +332,7 @@ public final class ProcessPool: Sendable {
         if _Concurrency.Task.isCancelled {
             // Cancelled while waiting: give back what was handed over, and run nothing.
             switch handoff {
-            case .worker(let worker): release(worker, reusable: true, counting: false)
+            case .worker(let worker): release(worker, reusable: true, counting: 0)
             case .start: handBack()
             case .closed: break
             }
@@ -291,9 +357,9 @@ public final class ProcessPool: Sendable {
 
     /// Gives a worker back after a task, or retires it (crashed, stopped, or at its task limit)
     /// and lets a waiting caller start its replacement.
-    private func release(_ worker: PooledWorker, reusable: Bool, counting: Bool = true) {
+    private func release(_ worker: PooledWorker, reusable: Bool, counting tasks: Int = 1) {
         let count = worker.tasksRun.withLock { runs in
-            if counting { runs += 1 }
+            runs += tasks
             return runs
         }
         let atLimit = maximumTasksPerWorker.map { count >= $0 } ?? false

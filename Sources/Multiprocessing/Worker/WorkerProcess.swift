@@ -112,6 +112,70 @@ package final class WorkerProcess: Sendable {
         }
     }
 
+    /// How a pipelined run ended.
+    package enum PipelineEnd: Sendable {
+        /// `next` ran out and every result was delivered.
+        case finished
+        /// The worker died running the task at `crashed`; `unstarted` were sent but never began.
+        case workerDied(crashed: Int, unstarted: [Int], error: ProcessError)
+    }
+
+    /// Runs tasks pulled from `next`, keeping up to `depth` of them sent ahead so the worker never
+    /// waits for the parent between tasks; each result goes to `deliver` with its index, in the
+    /// order sent. A task's error is delivered, not thrown.
+    ///
+    /// - Throws: `CancellationError` (the worker is stopped, as ``run(_:)`` does).
+    package func runPipelined<Task: ParallelTask>(
+        depth: Int,
+        next: () -> (index: Int, task: Task)?,
+        deliver: (Int, Result<Task.Output, any Error>) -> Void
+    ) async throws -> PipelineEnd {
+        let request = WorkerRequest.run(typeName: try Self.typeName(of: Task.self))
+        let child = try begin()
+        defer { isBusy.withLock { $0 = false } }
+        var inFlight: [Int] = []
+        var head = 0
+        // A send that fails means the worker is gone, but reports it wrote before it died may
+        // still wait to be read: stop sending and read on until the end of the stream.
+        var canSend = true
+        do {
+            while true {
+                while canSend, inFlight.count - head < depth, let (index, task) = next() {
+                    inFlight.append(index)
+                    do {
+                        try await child.control.send(request)
+                        try await child.control.send(task)
+                    } catch let error as ConnectionError where error.code == .endOfStream || error.code == .closed {
+                        canSend = false
+                    }
+                }
+                guard head < inFlight.count else { return .finished }
+                let report = try await child.control.receive(TaskReport<Task.Output>.self)
+                deliver(inFlight[head], report.result(pid: child.pid))
+                head += 1
+                if head > 1024 {
+                    inFlight.removeFirst(head)
+                    head = 0
+                }
+            }
+        } catch is CancellationError {
+            _ = reap(child, terminate: .milliseconds(100))
+            throw CancellationError()
+        } catch let error as ConnectionError where error.code == .endOfStream || error.code == .closed {
+            do {
+                while try await !EventLoop.shared.wait(for: child.pidfd, .readable) {}
+            } catch let error as SystemCallError {
+                throw ProcessError(error, pid: child.pid)
+            }
+            guard head < inFlight.count else { throw diedDuringTask(child) }
+            return .workerDied(
+                crashed: inFlight[head],
+                unstarted: Array(inFlight[(head + 1)...]),
+                error: diedDuringTask(child)
+            )
+        }
+    }
+
     /// Tells the worker there is no more work and waits for it to exit.
     @discardableResult
     package func close() throws -> ExitStatus {
