@@ -21,10 +21,14 @@ final class ChunkPlan<Output: Sendable>: Sendable {
         state.withLock { $0.failures.isEmpty && (!$0.returned.isEmpty || $0.nextFresh < count) }
     }
 
-    /// The next chunk to send, or `nil`.
-    func take() -> Int? {
+    /// The next chunk to send to a worker that has `ahead` chunks in flight already, or `nil`.
+    /// Sending ahead keeps a worker from waiting for the parent, but only while there is enough
+    /// left for every worker to get its share: near the end, chunks wait for whoever is free.
+    func take(ahead: Int, workers: Int) -> Int? {
         state.withLock { state in
             guard state.failures.isEmpty else { return nil }
+            let remaining = state.returned.count + (count - state.nextFresh)
+            if ahead > 0, remaining < workers * (ahead + 1) { return nil }
             if !state.returned.isEmpty { return state.returned.removeFirst() }
             guard state.nextFresh < count else { return nil }
             defer { state.nextFresh += 1 }

@@ -196,10 +196,10 @@ public final class ProcessPool: Sendable {
             do {
                 end = try await worker.process.runPipelined(
                     depth: 16,
-                    next: { () -> (index: Int, task: TaskChunk<Task>)? in
-                        guard worker.tasksRun.withLock({ $0 }) + taken < limit, let index = plan.take() else {
-                            return nil
-                        }
+                    next: { inFlight -> (index: Int, task: TaskChunk<Task>)? in
+                        guard worker.tasksRun.withLock({ $0 }) + taken < limit,
+                            let index = plan.take(ahead: inFlight, workers: workerCount)
+                        else { return nil }
                         taken += 1
                         return (index, chunks[index])
                     },

@@ -122,12 +122,13 @@ package final class WorkerProcess: Sendable {
 
     /// Runs tasks pulled from `next`, keeping up to `depth` of them sent ahead so the worker never
     /// waits for the parent between tasks; each result goes to `deliver` with its index, in the
-    /// order sent. A task's error is delivered, not thrown.
+    /// order sent. A task's error is delivered, not thrown. `next` is told how many tasks are in
+    /// flight; it may decline (return `nil`) while some are, and is asked again after each result.
     ///
     /// - Throws: `CancellationError` (the worker is stopped, as ``run(_:)`` does).
     package func runPipelined<Task: ParallelTask>(
         depth: Int,
-        next: () -> (index: Int, task: Task)?,
+        next: (_ inFlight: Int) -> (index: Int, task: Task)?,
         deliver: (Int, Result<Task.Output, any Error>) -> Void
     ) async throws -> PipelineEnd {
         let request = WorkerRequest.run(typeName: try Self.typeName(of: Task.self))
@@ -140,7 +141,7 @@ package final class WorkerProcess: Sendable {
         var canSend = true
         do {
             while true {
-                while canSend, inFlight.count - head < depth, let (index, task) = next() {
+                while canSend, inFlight.count - head < depth, let (index, task) = next(inFlight.count - head) {
                     inFlight.append(index)
                     do {
                         try await child.control.send(request)
