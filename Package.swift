@@ -35,7 +35,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             exclude: [
-                "Codec/README.md", "Worker/README.md", "Internal/EventLoop/README.md", "Synchronization/README.md", "Queue/README.md",
+                "Codec/README.md", "Worker/README.md", "Internal/EventLoop/README.md", "Synchronization/README.md", "Queue/README.md", "Pool/README.md",
             ],
             swiftSettings: strictSettings
         ),
