@@ -1,4 +1,5 @@
 import MultiprocessingTestSupport
+import Synchronization
 import Testing
 
 @testable import Multiprocessing
@@ -190,6 +191,25 @@ struct ProcessPoolTests {
         await #expect(throws: CancellationError.self) { try await call.value }
         for pid in pids { #expect(kill(pid, 0) == -1) }
         #expect(try await pool.apply(TwiceTask(3)) == 6)
+        pool.close()
+    }
+
+    @Test("progress is reported after every chunk, never backwards, ending at the total", arguments: [false, true])
+    func progress(withTimeout: Bool) async throws {
+        let pool = ProcessPool(workers: 2)
+        let reports = Mutex<[PoolProgress]>([])
+        let outputs = try await pool.map(
+            (0..<40).map(TwiceTask.init),
+            chunkSize: 4,
+            timeout: withTimeout ? .seconds(30) : nil,
+            progress: { progress in reports.withLock { $0.append(progress) } }
+        )
+        #expect(outputs.count == 40)
+        let seen = reports.withLock { $0 }
+        #expect(seen.count == 10)
+        #expect(seen.map(\.completed) == Array(stride(from: 4, through: 40, by: 4)))
+        #expect(seen.allSatisfy { $0.total == 40 })
+        #expect(seen.last?.bar(width: 10).hasPrefix("[##########] 40/40") == true)
         pool.close()
     }
 

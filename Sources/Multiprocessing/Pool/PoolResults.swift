@@ -133,8 +133,10 @@ extension ProcessPool {
     /// The outputs in the order of the tasks, as they become available: Python's `imap`.
     ///
     /// - Parameters:
+    ///   - tasks: The tasks, read lazily as results are consumed.
     ///   - chunkSize: Tasks sent to a worker at a time (Python's default for `imap` is 1).
     ///   - window: Chunks in flight at most; by default two per worker.
+    ///   - timeout: Stop a chunk (and its worker) that runs longer than this.
     public func imap<Task: ParallelTask>(
         _ tasks: some Sequence<Task>,
         chunkSize: Int = 1,

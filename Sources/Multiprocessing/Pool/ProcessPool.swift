@@ -78,7 +78,9 @@ public final class ProcessPool: Sendable {
 
     /// Runs `task` on a worker and returns its output: Python's `apply`.
     ///
-    /// - Parameter timeout: Stop the task (and its worker) after this long.
+    /// - Parameters:
+    ///   - task: What to run.
+    ///   - timeout: Stop the task (and its worker) after this long.
     /// - Throws: The task's error; ``PoolError`` `.workerCrashed`, `.timedOut`, `.closed`;
     ///   `CancellationError` (the worker is stopped and replaced).
     public func apply<Task: ParallelTask>(_ task: Task, timeout: Duration? = nil) async throws -> Task.Output {
@@ -136,7 +138,8 @@ public final class ProcessPool: Sendable {
     public func map<Task: ParallelTask>(
         _ tasks: some Sequence<Task>,
         chunkSize: Int? = nil,
-        timeout: Duration? = nil
+        timeout: Duration? = nil,
+        progress: (@Sendable (PoolProgress) -> Void)? = nil
     ) async throws -> [Task.Output] {
         let all = Array(tasks)
         if all.isEmpty { return [] }
@@ -145,14 +148,16 @@ public final class ProcessPool: Sendable {
         let chunks = stride(from: 0, to: all.count, by: size).map {
             TaskChunk(tasks: Array(all[$0..<min($0 + size, all.count)]))
         }
-        guard timeout == nil else { return try await mapChunksOneByOne(chunks, timeout: timeout) }
-        return try await mapChunksPipelined(chunks).flatMap { $0 }
+        let tracker = progress.map { ProgressTracker(total: all.count, report: $0) }
+        guard timeout == nil else { return try await mapChunksOneByOne(chunks, timeout: timeout, tracker: tracker) }
+        return try await mapChunksPipelined(chunks, tracker: tracker).flatMap { $0 }
     }
 
     /// Each chunk a call of its own, so that each can be timed out on its own.
     private func mapChunksOneByOne<Task: ParallelTask>(
         _ chunks: [TaskChunk<Task>],
-        timeout: Duration?
+        timeout: Duration?,
+        tracker: ProgressTracker?
     ) async throws -> [Task.Output] {
         try await withThrowingTaskGroup(of: (Int, [Task.Output]).self) { group in
             var outputs = [[Task.Output]?](repeating: nil, count: chunks.count)
@@ -166,6 +171,7 @@ public final class ProcessPool: Sendable {
             while next < min(chunks.count, workerCount * 2) { submitNext() }
             while let (index, chunkOutputs) = try await group.next() {
                 outputs[index] = chunkOutputs
+                tracker?.completed(chunkOutputs.count)
                 if next < chunks.count { submitNext() }
             }
             return outputs.flatMap { $0! }
@@ -176,18 +182,25 @@ public final class ProcessPool: Sendable {
     /// for the parent between chunks (Python's pool streams its tasks the same way). A worker that
     /// dies fails the chunk it was running; the chunks sent to it but not started go back to the
     /// plan for the others.
-    private func mapChunksPipelined<Task: ParallelTask>(_ chunks: [TaskChunk<Task>]) async throws -> [[Task.Output]] {
+    private func mapChunksPipelined<Task: ParallelTask>(
+        _ chunks: [TaskChunk<Task>],
+        tracker: ProgressTracker?
+    ) async throws -> [[Task.Output]] {
         let plan = ChunkPlan<[Task.Output]>(count: chunks.count)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<min(workerCount, chunks.count) {
-                group.addTask { try await self.pump(chunks, plan) }
+                group.addTask { try await self.pump(chunks, plan, tracker) }
             }
             try await group.waitForAll()
         }
         return try plan.outputs()
     }
 
-    private func pump<Task: ParallelTask>(_ chunks: [TaskChunk<Task>], _ plan: ChunkPlan<[Task.Output]>) async throws {
+    private func pump<Task: ParallelTask>(
+        _ chunks: [TaskChunk<Task>],
+        _ plan: ChunkPlan<[Task.Output]>,
+        _ tracker: ProgressTracker?
+    ) async throws {
         let limit = maximumTasksPerWorker ?? Int.max
         while plan.hasWork {
             let worker = try await acquire()
@@ -203,7 +216,10 @@ public final class ProcessPool: Sendable {
                         taken += 1
                         return (index, chunks[index])
                     },
-                    deliver: { index, result in plan.deliver(index, result) }
+                    deliver: { index, result in
+                        plan.deliver(index, result)
+                        if case .success(let outputs) = result { tracker?.completed(outputs.count) }
+                    }
                 )
             } catch {
                 release(worker, reusable: false, counting: taken)
@@ -233,10 +249,13 @@ public final class ProcessPool: Sendable {
     public func map<Task: ParallelTask>(
         _ tasks: some Sequence<Task>,
         chunkSize: Int? = nil,
-        timeout: Duration? = nil
+        timeout: Duration? = nil,
+        progress: (@Sendable (PoolProgress) -> Void)? = nil
     ) throws -> [Task.Output] {
         let all = Array(tasks)
-        return try blockingAwait { try await self.map(all, chunkSize: chunkSize, timeout: timeout) }.get()
+        return try blockingAwait {
+            try await self.map(all, chunkSize: chunkSize, timeout: timeout, progress: progress)
+        }.get()
     }
 
     /// Python's chunk size for `map`: the tasks over four times the workers, rounded up.

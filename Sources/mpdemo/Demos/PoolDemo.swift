@@ -18,6 +18,9 @@ struct PoolDemo: ParsableCommand {
     @Option(help: "How many fib(n) tasks to map.")
     var tasks = 5
 
+    @Flag(help: "Draw a progress bar on standard error as tasks complete.")
+    var progress = false
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -28,7 +31,12 @@ struct PoolDemo: ParsableCommand {
 
     func run() throws {
         let quiet = common.json
-        let (results, seconds) = try Self.measure(n: n, workers: workers, tasks: tasks)
+        let (results, seconds) = try Self.measure(
+            n: n,
+            workers: workers,
+            tasks: tasks,
+            progress: progress ? PoolProgress.terminalBar : nil
+        )
         if !quiet {
             print(results)
             print("Processes completed their tasks in \(seconds) s!\n")
@@ -61,11 +69,19 @@ struct PoolDemo: ParsableCommand {
 
     /// The slide's program: a pool of `workers` maps fib(n) over `tasks` copies of `n`; the time
     /// covers the pool's start and shutdown, as `with Pool(…)` does.
-    static func measure(n: Int, workers: Int, tasks: Int) throws -> (results: [Int], seconds: Double) {
+    static func measure(
+        n: Int,
+        workers: Int,
+        tasks: Int,
+        progress: (@Sendable (PoolProgress) -> Void)? = nil
+    ) throws -> (results: [Int], seconds: Double) {
         let clock = ContinuousClock()
         let start = clock.now
         let pool = ProcessPool(workers: workers)
-        let results = try pool.map(Array(repeating: FibonacciTask(n: n, quiet: true), count: tasks))
+        let results = try pool.map(
+            Array(repeating: FibonacciTask(n: n, quiet: true), count: tasks),
+            progress: progress
+        )
         pool.close()
         return (results, (clock.now - start) / .seconds(1))
     }
