@@ -15,7 +15,7 @@
 /// - A timeout stops the worker running the task (TERM, a grace period, KILL) and throws
 ///   ``PoolError/Code-swift.struct/timedOut``; cancelling an awaiting caller does the same.
 /// - Awaiting results holds no thread; the blocking forms are for synchronous code.
-public final class ProcessPool: Sendable {
+public final class ProcessPool: TaskPool {
     /// The most workers that run at once: Python's `processes`.
     public let workerCount: Int
     /// After this many tasks a worker is replaced by a fresh one: Python's `maxtasksperchild`.
@@ -108,26 +108,6 @@ public final class ProcessPool: Sendable {
         }
     }
 
-    /// Runs `task` on a worker and waits for its output (synchronous code only).
-    public func apply<Task: ParallelTask>(_ task: Task, timeout: Duration? = nil) throws -> Task.Output {
-        try blockingAwait { try await self.apply(task, timeout: timeout) }.get()
-    }
-
-    /// Starts `task` on a worker and returns at once: Python's `apply_async` and
-    /// `ProcessPoolExecutor.submit`. The returned Swift `Task` is the future: `await` its
-    /// `value`, or `cancel()` it to stop its worker.
-    @discardableResult
-    public func submit<Task: ParallelTask>(
-        _ task: Task,
-        timeout: Duration? = nil
-    )
-        -> _Concurrency.Task<
-            Task.Output, any Error
-        >
-    {
-        _Concurrency.Task { try await self.apply(task, timeout: timeout) }
-    }
-
     // MARK: - Many tasks
 
     /// Runs every task and returns their outputs in order: Python's `map`. Tasks go to workers in
@@ -143,11 +123,7 @@ public final class ProcessPool: Sendable {
     ) async throws -> [Task.Output] {
         let all = Array(tasks)
         if all.isEmpty { return [] }
-        let size = chunkSize ?? Self.automaticChunkSize(count: all.count, workers: workerCount)
-        precondition(size >= 1, "chunkSize must be at least 1")
-        let chunks = stride(from: 0, to: all.count, by: size).map {
-            TaskChunk(tasks: Array(all[$0..<min($0 + size, all.count)]))
-        }
+        let chunks = Self.chunks(of: all, chunkSize: chunkSize, workers: workerCount)
         let tracker = progress.map { ProgressTracker(total: all.count, report: $0) }
         guard timeout == nil else { return try await mapChunksOneByOne(chunks, timeout: timeout, tracker: tracker) }
         return try await mapChunksPipelined(chunks, tracker: tracker).flatMap { $0 }
@@ -159,22 +135,8 @@ public final class ProcessPool: Sendable {
         timeout: Duration?,
         tracker: ProgressTracker?
     ) async throws -> [Task.Output] {
-        try await withThrowingTaskGroup(of: (Int, [Task.Output]).self) { group in
-            var outputs = [[Task.Output]?](repeating: nil, count: chunks.count)
-            var next = 0
-            func submitNext() {
-                let index = next
-                next += 1
-                group.addTask { (index, try await self.apply(chunks[index], timeout: timeout)) }
-            }
-            // A bound on work in flight: every worker busy, one chunk more each waiting.
-            while next < min(chunks.count, workerCount * 2) { submitNext() }
-            while let (index, chunkOutputs) = try await group.next() {
-                outputs[index] = chunkOutputs
-                tracker?.completed(chunkOutputs.count)
-                if next < chunks.count { submitNext() }
-            }
-            return outputs.flatMap { $0! }
+        try await mapChunks(chunks, inFlight: workerCount * 2, tracker: tracker) { chunk in
+            try await self.apply(chunk, timeout: timeout)
         }
     }
 
@@ -245,23 +207,19 @@ public final class ProcessPool: Sendable {
         }
     }
 
-    /// Runs every task and waits for their outputs in order (synchronous code only).
-    public func map<Task: ParallelTask>(
-        _ tasks: some Sequence<Task>,
-        chunkSize: Int? = nil,
-        timeout: Duration? = nil,
-        progress: (@Sendable (PoolProgress) -> Void)? = nil
-    ) throws -> [Task.Output] {
-        let all = Array(tasks)
-        return try blockingAwait {
-            try await self.map(all, chunkSize: chunkSize, timeout: timeout, progress: progress)
-        }.get()
-    }
-
     /// Python's chunk size for `map`: the tasks over four times the workers, rounded up.
     static func automaticChunkSize(count: Int, workers: Int) -> Int {
         let (quotient, remainder) = count.quotientAndRemainder(dividingBy: workers * 4)
         return max(1, quotient + (remainder > 0 ? 1 : 0))
+    }
+
+    /// `tasks` cut in chunks of `chunkSize` (or Python's automatic size for `workers`).
+    static func chunks<Task: ParallelTask>(of tasks: [Task], chunkSize: Int?, workers: Int) -> [TaskChunk<Task>] {
+        let size = chunkSize ?? automaticChunkSize(count: tasks.count, workers: workers)
+        precondition(size >= 1, "chunkSize must be at least 1")
+        return stride(from: 0, to: tasks.count, by: size).map {
+            TaskChunk(tasks: Array(tasks[$0..<min($0 + size, tasks.count)]))
+        }
     }
 
     // MARK: - Lifecycle
