@@ -350,6 +350,19 @@ private struct UserInfoEcho: Codable, Equatable {
 
 /// A recursive value covering every container kind and the common primitives.
 private indirect enum Value: Codable, Equatable {
+    /// Whether a `Double` or `Float` inside is a NaN (never equal to itself).
+    var containsNaN: Bool {
+        switch self {
+        case .double(let value): value.isNaN
+        case .float(let value): value.isNaN
+        case .array(let values): values.contains { $0.containsNaN }
+        case .dictionary(let values): values.values.contains { $0.containsNaN }
+        case .optional(let value): value?.containsNaN ?? false
+        case .pair(let value, _): value.containsNaN
+        default: false
+        }
+    }
+
     case int(Int)
     case int8(Int8)
     case uint32(UInt32)
@@ -717,8 +730,9 @@ struct CodecTests {
             for _ in 0..<Int.random(in: 1...3, using: &rng) {
                 bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
             }
-            // Whatever decodes must survive another round trip unchanged.
-            if let value = try? decoder.decode(Value.self, from: bytes) {
+            // Whatever decodes must survive another round trip unchanged. A flipped Double or
+            // Float may be a NaN, which no Equatable comparison calls equal: those are skipped.
+            if let value = try? decoder.decode(Value.self, from: bytes), !value.containsNaN {
                 #expect(try roundTrip(value) == value, "seed \(seed)")
             }
             _ = try? decoder.decode(Team.self, from: bytes)
