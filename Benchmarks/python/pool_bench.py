@@ -3,21 +3,22 @@
 workers, pool start and shutdown included, as the slide times it); tiny tasks
 (``x * 2``) per second through ``Pool.map`` with chunksize 1 and with Python's
 automatic chunk size, and through ``ProcessPoolExecutor.submit``; and the
-start-up of a pool (start, one result, close and join).
+start-up of a pool (start, one result, close and join) per start method.
 
 Usage:
     python3 pool_bench.py [--n 35] [--tiny 20000] [--json]
 
 JSON (the only stdout line with --json):
     {"demo": "pool-bench", "language": "python", "demo2_s": ..., "tiny_chunk1_per_s": ...,
-     "tiny_auto_per_s": ..., "tiny_submit_per_s": ..., "pool_startup_s": ...}
+     "tiny_auto_per_s": ..., "tiny_submit_per_s": ...,
+     "pool_startup_s": {"fork": ..., "spawn": ..., "forkserver": ...}}
 """
 
 import argparse
 import json
 import time
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import Pool
+from multiprocessing import Pool, get_context
 
 from speed_test import Fibonacci_driver  # the slide's recursive Fibonacci
 
@@ -56,12 +57,18 @@ def tiny_submit(count):
     return count / seconds
 
 
-def pool_startup():
-    start = time.perf_counter()
-    with Pool(2) as p:
-        assert p.apply(twice, (21,)) == 42
-    p.join()
-    return time.perf_counter() - start
+def pool_startup(method):
+    """Median of 5: start a pool of 2 with ``method``, one result, close and join."""
+    context = get_context(method)
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        with context.Pool(2) as p:
+            assert p.apply(twice, (21,)) == 42
+            p.close()
+            p.join()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[2]
 
 
 def main():
@@ -77,7 +84,7 @@ def main():
         "tiny_chunk1_per_s": tiny_map(args.tiny, 1),
         "tiny_auto_per_s": tiny_map(args.tiny, None),
         "tiny_submit_per_s": tiny_submit(args.tiny),
-        "pool_startup_s": pool_startup(),
+        "pool_startup_s": {method: pool_startup(method) for method in ("fork", "spawn", "forkserver")},
     }
     if args.json:
         print(json.dumps(figures), flush=True)

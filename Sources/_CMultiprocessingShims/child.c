@@ -3,6 +3,7 @@
 #include "mpshim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -45,6 +46,21 @@ void mpshim_prepare_forked_child(pid_t expected_parent, int lifeline_fd, const i
     if (getppid() != expected_parent) _exit(MPSHIM_EXIT_PARENT_VANISHED);
     for (size_t index = 0; index < count; index++) close(close_fds[index]);
     if (lifeline_fd >= 0) mpshim_start_lifeline_watcher(lifeline_fd);
+}
+
+void mpshim_prepare_forkserver_child(pid_t server, int control, int lifeline) {
+    // Move both above 4 first, so that neither dup2 below overwrites the other's source.
+    int high_control = fcntl(control, F_DUPFD, 10);
+    int high_lifeline = fcntl(lifeline, F_DUPFD, 10);
+    if (high_control < 0 || high_lifeline < 0) _exit(MPSHIM_EXIT_PARENT_VANISHED);
+    if (dup2(high_control, 3) < 0 || dup2(high_lifeline, 4) < 0) _exit(MPSHIM_EXIT_PARENT_VANISHED);
+    mpshim_close_descriptors_from(5);
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0, 0, 0);
+    if (getppid() != server) _exit(MPSHIM_EXIT_PARENT_VANISHED);
+    mpshim_start_lifeline_watcher(4);
 }
 
 void mpshim_block_all_signals(void) {

@@ -10,9 +10,12 @@ import Glibc
 
 @Suite("ProcessPool", .timeLimit(.minutes(1)))
 struct ProcessPoolTests {
-    @Test("map returns every output in order, with automatic chunks and with chunks of one")
-    func mapInOrder() async throws {
-        let pool = ProcessPool(workers: 3)
+    @Test(
+        "map returns every output in order, with automatic chunks and with chunks of one",
+        arguments: [StartMethod.spawn, .forkServer]
+    )
+    func mapInOrder(startMethod: StartMethod) async throws {
+        let pool = ProcessPool(workers: 3, startMethod: startMethod)
         let automatic = try await pool.map((0..<500).map(TwiceTask.init))
         #expect(automatic == (0..<500).map { $0 * 2 })
         let single = try await pool.map((0..<50).map(TwiceTask.init), chunkSize: 1)
@@ -39,9 +42,12 @@ struct ProcessPoolTests {
         pool.close()
     }
 
-    @Test("a worker killed mid-task fails only that task; the others finish and the pool goes on")
-    func crashedWorker() async throws {
-        let pool = ProcessPool(workers: 2)
+    @Test(
+        "a worker killed mid-task fails only that task; the others finish and the pool goes on",
+        arguments: [StartMethod.spawn, .forkServer]
+    )
+    func crashedWorker(startMethod: StartMethod) async throws {
+        let pool = ProcessPool(workers: 2, startMethod: startMethod)
         let futures = (0..<10).map { value in
             pool.submit(MaybeCrashTask(value, signal: value == 4 ? SIGKILL : nil))
         }
@@ -58,9 +64,12 @@ struct ProcessPoolTests {
         pool.close()
     }
 
-    @Test("a map in which one task kills its worker throws workerCrashed; the pool goes on")
-    func crashInMap() async throws {
-        let pool = ProcessPool(workers: 2)
+    @Test(
+        "a map in which one task kills its worker throws workerCrashed; the pool goes on",
+        arguments: [StartMethod.spawn, .forkServer]
+    )
+    func crashInMap(startMethod: StartMethod) async throws {
+        let pool = ProcessPool(workers: 2, startMethod: startMethod)
         do {
             _ = try await pool.map((0..<40).map { MaybeCrashTask($0, signal: $0 == 17 ? SIGKILL : nil) }, chunkSize: 1)
             Issue.record("the map did not report the crash")
@@ -80,9 +89,9 @@ struct ProcessPoolTests {
         pool.close()
     }
 
-    @Test("a task that exits its process is a crash with its exit code")
-    func exitingTask() async throws {
-        let pool = ProcessPool(workers: 1)
+    @Test("a task that exits its process is a crash with its exit code", arguments: [StartMethod.spawn, .forkServer])
+    func exitingTask(startMethod: StartMethod) async throws {
+        let pool = ProcessPool(workers: 1, startMethod: startMethod)
         await #expect(throws: PoolError.self) { try await pool.apply(MaybeCrashTask(1, exitCode: 3)) }
         do {
             _ = try await pool.apply(MaybeCrashTask(1, exitCode: 5))
@@ -95,9 +104,12 @@ struct ProcessPoolTests {
         pool.close()
     }
 
-    @Test("a task past its timeout is stopped with its worker, which is replaced")
-    func timeouts() async throws {
-        let pool = ProcessPool(workers: 1)
+    @Test(
+        "a task past its timeout is stopped with its worker, which is replaced",
+        arguments: [StartMethod.spawn, .forkServer]
+    )
+    func timeouts(startMethod: StartMethod) async throws {
+        let pool = ProcessPool(workers: 1, startMethod: startMethod)
         let first = try await pool.apply(WhoRunsTask())
         do {
             _ = try await pool.apply(NapTask(milliseconds: 30_000), timeout: .milliseconds(100))
@@ -111,9 +123,17 @@ struct ProcessPoolTests {
         pool.close()
     }
 
-    @Test("maximumTasksPerWorker replaces workers; an initializer runs once in each")
-    func lifecycle() async throws {
-        let pool = ProcessPool(workers: 1, maximumTasksPerWorker: 2, initializer: CountInitializerTask())
+    @Test(
+        "maximumTasksPerWorker replaces workers; an initializer runs once in each",
+        arguments: [StartMethod.spawn, .forkServer]
+    )
+    func lifecycle(startMethod: StartMethod) async throws {
+        let pool = ProcessPool(
+            workers: 1,
+            maximumTasksPerWorker: 2,
+            startMethod: startMethod,
+            initializer: CountInitializerTask()
+        )
         var pids: [Int32] = []
         for _ in 0..<6 {
             pids.append(try await pool.apply(WhoRunsTask()))
@@ -123,9 +143,9 @@ struct ProcessPoolTests {
         pool.close()
     }
 
-    @Test("close and terminate leave no worker process behind")
-    func shutdown() async throws {
-        let pool = ProcessPool(workers: 2)
+    @Test("close and terminate leave no worker process behind", arguments: [StartMethod.spawn, .forkServer])
+    func shutdown(startMethod: StartMethod) async throws {
+        let pool = ProcessPool(workers: 2, startMethod: startMethod)
         _ = try await pool.map((0..<20).map(TwiceTask.init), chunkSize: 1)
         let pids = pool.workerProcessIDs
         #expect(!pids.isEmpty)
@@ -133,7 +153,7 @@ struct ProcessPoolTests {
         for pid in pids { #expect(kill(pid, 0) == -1) }
         await #expect(throws: PoolError.self) { try await pool.apply(TwiceTask(1)) }
 
-        let other = ProcessPool(workers: 2)
+        let other = ProcessPool(workers: 2, startMethod: startMethod)
         let busy = other.submit(NapTask(milliseconds: 30_000))
         _ = try await other.apply(TwiceTask(1))
         let otherPids = other.workerProcessIDs

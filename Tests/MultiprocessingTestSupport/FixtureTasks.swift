@@ -172,10 +172,14 @@ public struct ReadPassedDescriptorTask: ParallelTask {
 /// Starts a grandchild that waits for a signal, reports the grandchild's pid, then waits itself.
 public struct StartGrandchildTask: ParallelTask {
     public var report: Connection
-    public init(report: Connection) { self.report = report }
+    public var startMethod: StartMethod
+    public init(report: Connection, startMethod: StartMethod = .spawn) {
+        self.report = report
+        self.startMethod = startMethod
+    }
     public func run() throws -> NoOutput {
         let (ready, readyForChild) = try Connection.pipe()
-        let grandchild = ChildProcess(running: WaitForSignalTask(ready: readyForChild))
+        let grandchild = ChildProcess(running: WaitForSignalTask(ready: readyForChild), startMethod: startMethod)
         try grandchild.start()
         readyForChild.close()
         let pid = try ready.receive(Int32.self)

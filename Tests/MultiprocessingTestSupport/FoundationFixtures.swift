@@ -49,6 +49,30 @@ public struct IsDescriptorOpenTask: ParallelTask {
     public func run() -> Bool { fcntl(descriptor, F_GETFD) != -1 }
 }
 
+/// The descriptors open in the child, from `/proc/self/fd` (the directory's own excluded).
+public struct OpenDescriptorsTask: ParallelTask {
+    public init() {}
+    public func run() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        var open: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if let fd = Int32(name), fd != dirfd(directory) { open.append(fd) }
+        }
+        return open.sorted()
+    }
+}
+
+/// The child's parent pid as the kernel sees it (`getppid`), which for a fork server's worker is
+/// the server, not the program.
+public struct KernelParentTask: ParallelTask {
+    public init() {}
+    public func run() -> Int32 { getppid() }
+}
+
 /// Starts a WorkerThread that sends `message` on `connection` after `delay`, and returns at once.
 public struct BackgroundThreadTask: ParallelTask {
     public var connection: Connection

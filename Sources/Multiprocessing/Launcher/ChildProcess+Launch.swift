@@ -24,7 +24,10 @@ extension ChildProcess {
         switch work {
         case .task(let typeName, _, let send):
             // The one-task case of the worker loop: configuration, one request, then end of stream.
-            let child = try ProcessLauncher.shared.spawnWorker(configuration)
+            let child =
+                startMethod == .forkServer
+                ? try ForkServer.shared.startWorker(configuration)
+                : try ProcessLauncher.shared.spawnWorker(configuration)
             do {
                 try child.control.send(WorkerRequest.run(typeName: typeName))
                 try send(child.control)

@@ -15,10 +15,18 @@ final class LaunchedChild: Sendable {
     let pid: pid_t
     let name: String
     let isDaemon: Bool
+    /// A process the library runs for itself (the fork server): not listed among the active
+    /// children, and ended only after every other child at exit.
+    let isHelper: Bool
     /// The parent's end of the control socket.
     let control: Connection
     private let pidfdOwner: OwnedDescriptor
     private let lifelineOwner: OwnedDescriptor
+    /// For a worker the fork server started (a child of the server, not of this process): the pipe
+    /// on which the server writes the worker's exit status when it reaps it.
+    private let exitReportOwner: OwnedDescriptor?
+    private let exitReportDescriptor: CInt?
+    private let reportedStatus = ProtectedState<ExitStatus?>(nil)
 
     /// A descriptor that refers to this process only, immune to PID reuse.
     var pidfd: CInt { pidfdOwner.rawValue }
@@ -29,22 +37,65 @@ final class LaunchedChild: Sendable {
         pid: pid_t,
         name: String,
         isDaemon: Bool,
+        isHelper: Bool = false,
         control: Connection,
         pidfd: consuming OwnedDescriptor,
-        lifeline: consuming OwnedDescriptor
+        lifeline: consuming OwnedDescriptor,
+        exitReport: CInt? = nil
     ) {
         self.pid = pid
         self.name = name
         self.isDaemon = isDaemon
+        self.isHelper = isHelper
         self.control = control
         pidfdOwner = pidfd
         lifelineOwner = lifeline
+        // Owned from here on; the number is kept apart to read without consuming the owner.
+        exitReportOwner = exitReport.map { OwnedDescriptor(adopting: $0) }
+        exitReportDescriptor = exitReport
     }
 
     deinit {
         control.close()
         // Epoll watches the open file: forget the pidfd before its owner closes it.
         EventLoop.forgetIfRunning(pidfdOwner.rawValue)
+    }
+
+    /// Reaps the child and says how it ended; `nil` when `noHang` and it still runs.
+    ///
+    /// A child of this process is reaped with `waitid` on its pidfd. A worker of the fork server is
+    /// the server's child: the server reaps it and writes its status to the exit report, which is
+    /// read here once the pidfd says the worker ended (a blocking wait reads at once). If the server
+    /// itself is gone, the status is unknown: `.exited(-1)`.
+    func waitForExit(noHang: Bool) throws(SystemCallError) -> ExitStatus? {
+        guard let report = exitReportDescriptor else { return try system_waitid(pidfd: pidfd, noHang: noHang) }
+        if noHang, try system_poll(pidfd, until: Deadline(timeout: .zero)) == 0 { return nil }
+        let outcome = reportedStatus.withLock { known -> Result<ExitStatus, SystemCallError> in
+            if let known { return .success(known) }
+            do throws(SystemCallError) {
+                let status = try Self.readExitReport(report)
+                known = status
+                return .success(status)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// Reads the fork server's report: kind and value, or end of file if the server died first.
+    private static func readExitReport(_ report: CInt) throws(SystemCallError) -> ExitStatus {
+        var words: (Int32, Int32) = (0, 0)
+        var filled = 0
+        try withUnsafeMutableBytes(of: &words) { (bytes) throws(SystemCallError) in
+            while filled < bytes.count {
+                let count = try system_read(report, UnsafeMutableRawBufferPointer(rebasing: bytes[filled...]))
+                if count == 0 { break }
+                filled += count
+            }
+        }
+        if filled < MemoryLayout<(Int32, Int32)>.size { return .exited(-1) }
+        return words.0 == ForkServerExitReport.exited ? .exited(words.1) : .signaled(words.1)
     }
 }
 
@@ -69,7 +120,7 @@ extension ProcessLauncher {
     /// Spawns a worker (``WorkerProtocol``): re-executes this binary (`/proc/self/exe`) with the
     /// control socket at fd 3, the lifeline at fd 4 and nothing else above 2, registers it, and
     /// sends it `configuration`. On any failure nothing is left behind: no descriptor, no process.
-    func spawnWorker(_ configuration: WorkerConfiguration) throws -> LaunchedChild {
+    func spawnWorker(_ configuration: WorkerConfiguration, isHelper: Bool = false) throws -> LaunchedChild {
         let (sockets, lifeline) = try Self.makeChannels()
         let pid: pid_t
         do {
@@ -84,7 +135,8 @@ extension ProcessLauncher {
             lifeline: lifeline.writeEnd,
             control: sockets.parent,
             isDaemon: configuration.isDaemon,
-            name: configuration.processName
+            name: configuration.processName,
+            isHelper: isHelper
         )
         do {
             try child.control.send(configuration)
@@ -95,8 +147,18 @@ extension ProcessLauncher {
         return child
     }
 
-    /// Opens the pidfd of a child just started and registers it. Kills and reaps it if that fails.
-    func adopt(pid: pid_t, lifeline: CInt, control: CInt, isDaemon: Bool, name: String) throws -> LaunchedChild {
+    /// Registers a child just started, opening its pidfd unless one is given. Kills and reaps it if
+    /// that fails.
+    func adopt(
+        pid: pid_t,
+        lifeline: CInt,
+        control: CInt,
+        isDaemon: Bool,
+        name: String,
+        pidfd givenPidfd: CInt? = nil,
+        exitReport: CInt? = nil,
+        isHelper: Bool = false
+    ) throws -> LaunchedChild {
         let lifeline = OwnedDescriptor(adopting: lifeline)
         let connection = Connection(
             adopting: control,
@@ -105,19 +167,25 @@ extension ProcessLauncher {
             maximumFrameSize: Connection.defaultMaximumFrameSize
         )
         let pidfd: CInt
-        do throws(SystemCallError) { pidfd = try system_pidfd_open(pid) } catch {
-            try? system_kill(pid, SIGKILL)
-            try? system_waitpid(pid)
-            connection.close()
-            throw ProcessError(error, pid: pid)
+        if let givenPidfd {
+            pidfd = givenPidfd
+        } else {
+            do throws(SystemCallError) { pidfd = try system_pidfd_open(pid) } catch {
+                try? system_kill(pid, SIGKILL)
+                try? system_waitpid(pid)
+                connection.close()
+                throw ProcessError(error, pid: pid)
+            }
         }
         let child = LaunchedChild(
             pid: pid,
             name: name,
             isDaemon: isDaemon,
+            isHelper: isHelper,
             control: connection,
             pidfd: OwnedDescriptor(adopting: pidfd),
-            lifeline: lifeline
+            lifeline: lifeline,
+            exitReport: exitReport
         )
         register(child)
         return child
@@ -125,7 +193,7 @@ extension ProcessLauncher {
 
     /// Ends a child that will not run (its task could not be sent): kill, reap, release everything.
     func abort(_ child: LaunchedChild) {
-        Teardown.terminate(pidfd: child.pidfd, grace: .zero)
+        Teardown.terminate(child, grace: .zero)
         child.control.close()
         unregister(child)
     }

@@ -82,7 +82,7 @@ final class ProcessLauncher: @unchecked Sendable {
     /// The children started here that are still running (``WorkerContext/activeChildren()``).
     func activeChildren() -> [ProcessIdentity] {
         let children = active.withLock { Array($0.values) }
-        return children.compactMap { child in
+        return children.filter { !$0.isHelper }.compactMap { child in
             guard (try? system_poll(child.pidfd, until: Deadline(timeout: .zero))) == 0 else { return nil }
             return ProcessIdentity(name: child.name, pid: child.pid, isDaemon: child.isDaemon, startMethod: nil)
         }
@@ -126,7 +126,7 @@ final class ProcessLauncher: @unchecked Sendable {
 
     private func reapAbandoned(_ child: LaunchedChild) {
         let status: ExitStatus?
-        do throws(SystemCallError) { status = try system_waitid(pidfd: child.pidfd, noHang: true) } catch {
+        do throws(SystemCallError) { status = try child.waitForExit(noHang: true) } catch {
             status = .exited(-1)  // ECHILD: someone else reaped it; nothing left to wait for.
         }
         guard status != nil else { return }
@@ -137,11 +137,15 @@ final class ProcessLauncher: @unchecked Sendable {
     /// Python's exit behaviour: daemonic children are terminated, the others are waited for.
     private func finishChildrenAtExit() {
         let children = active.withLock { Array($0.values) }
-        for child in children where child.isDaemon {
-            Teardown.terminate(pidfd: child.pidfd, grace: .seconds(1))
+        for child in children where child.isDaemon && !child.isHelper {
+            Teardown.terminate(child, grace: .seconds(1))
         }
-        for child in children where !child.isDaemon {
-            _ = try? system_waitid(pidfd: child.pidfd, noHang: false)
+        for child in children where !child.isDaemon && !child.isHelper {
+            _ = try? child.waitForExit(noHang: false)
+        }
+        // Last: a fork server's workers die with it.
+        for child in children where child.isHelper {
+            Teardown.terminate(child, grace: .seconds(1))
         }
     }
 }

@@ -20,6 +20,8 @@ public final class ProcessPool: TaskPool {
     public let workerCount: Int
     /// After this many tasks a worker is replaced by a fresh one: Python's `maxtasksperchild`.
     public let maximumTasksPerWorker: Int?
+    /// How workers are started: `.spawn` or `.forkServer`.
+    public let startMethod: StartMethod
 
     private let startWorker: @Sendable (String) throws -> WorkerProcess
     private let state = ProtectedState(PoolState())
@@ -29,40 +31,56 @@ public final class ProcessPool: TaskPool {
     /// - Parameters:
     ///   - workers: How many workers at most; `nil` means the CPUs this process may use.
     ///   - maximumTasksPerWorker: Replace a worker after this many tasks (a chunk counts as one).
+    ///   - startMethod: `.spawn` (the default) or `.forkServer`, which starts and replaces workers
+    ///     several times faster (the pool traps on `.fork`: its tasks are `ParallelTask`s).
     /// - Throws: ``PoolError`` never; a `precondition` rejects counts below 1.
-    public convenience init(workers: Int? = nil, maximumTasksPerWorker: Int? = nil) {
-        self.init(workers: workers, maximumTasksPerWorker: maximumTasksPerWorker) { name in
-            let worker = WorkerProcess(name: name)
-            try worker.start()
-            return worker
+    public convenience init(
+        workers: Int? = nil,
+        maximumTasksPerWorker: Int? = nil,
+        startMethod: StartMethod = .spawn
+    ) {
+        self.init(workers: workers, maximumTasksPerWorker: maximumTasksPerWorker, startMethod: startMethod) {
+            try $0.start()
         }
     }
 
     /// A new pool whose every worker runs `initializer` once before its first task: Python's
     /// `Pool(initializer=)`. A worker whose initializer throws fails the task that started it.
+    ///
+    /// - Parameters:
+    ///   - workers: How many workers at most; `nil` means the CPUs this process may use.
+    ///   - maximumTasksPerWorker: Replace a worker after this many tasks (a chunk counts as one).
+    ///   - startMethod: `.spawn` (the default) or `.forkServer`.
+    ///   - initializer: Run once in each worker before its first task.
     public convenience init<Initializer: ParallelTask>(
         workers: Int? = nil,
         maximumTasksPerWorker: Int? = nil,
+        startMethod: StartMethod = .spawn,
         initializer: Initializer
     ) {
-        self.init(workers: workers, maximumTasksPerWorker: maximumTasksPerWorker) { name in
-            let worker = WorkerProcess(name: name)
-            try worker.start(initializer: initializer)
-            return worker
+        self.init(workers: workers, maximumTasksPerWorker: maximumTasksPerWorker, startMethod: startMethod) {
+            try $0.start(initializer: initializer)
         }
     }
 
     private init(
         workers: Int?,
         maximumTasksPerWorker: Int?,
-        startWorker: @escaping @Sendable (String) throws -> WorkerProcess
+        startMethod: StartMethod,
+        start: @escaping @Sendable (WorkerProcess) throws -> Void
     ) {
         let count = workers ?? WorkerContext.cpuCount
         precondition(count >= 1, "a pool needs at least one worker, not \(count)")
         precondition((maximumTasksPerWorker ?? 1) >= 1, "maximumTasksPerWorker must be at least 1")
+        precondition(startMethod != .fork, "a ProcessPool starts workers with .spawn or .forkServer")
         workerCount = count
         self.maximumTasksPerWorker = maximumTasksPerWorker
-        self.startWorker = startWorker
+        self.startMethod = startMethod
+        startWorker = { name in
+            let worker = WorkerProcess(name: name, startMethod: startMethod)
+            try start(worker)
+            return worker
+        }
     }
 
     deinit {

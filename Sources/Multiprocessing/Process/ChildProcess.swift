@@ -48,23 +48,28 @@ public final class ChildProcess<Output: Sendable>: Sendable {
 
     // MARK: - Creating
 
-    /// A child that will run `task` in a re-executed copy of this program (``StartMethod/spawn``).
+    /// A child that will run `task` in a re-executed copy of this program (``StartMethod/spawn``),
+    /// or in a copy forked by the fork server (``StartMethod/forkServer``).
     ///
     /// - Parameters:
     ///   - task: The work; its type must be visible by name (see ``ParallelTask``).
     ///   - name: Defaults to `ChildProcess-<n>`, as Python's `Process-<n>`.
     ///   - isDaemon: Python's `daemon`; `nil` takes the creating process's flag, as Python does.
     ///   - printsErrors: Whether the child prints an error its task throws to its standard error.
+    ///   - startMethod: `.spawn` (the default) or `.forkServer`. A task is not a closure, so it is
+    ///     not run with `.fork`: use `init(forking:)` for that (this initializer traps on `.fork`).
     public init<Task: ParallelTask>(
         running task: Task,
         name: String? = nil,
         isDaemon: Bool? = nil,
-        printsErrors: Bool = true
+        printsErrors: Bool = true,
+        startMethod: StartMethod = .spawn
     ) where Task.Output == Output {
+        precondition(startMethod != .fork, "a ParallelTask runs with .spawn or .forkServer; fork a closure instead")
         self.name = name ?? ChildProcessNames.next()
         self.isDaemon = isDaemon ?? WorkerContext.currentProcess.isDaemon
         self.printsErrors = printsErrors
-        startMethod = .spawn
+        self.startMethod = startMethod
         let typeName = _mangledTypeName(Task.self) ?? ""
         work = .task(typeName: typeName, checkedLocally: true, send: { try $0.send(task) })
         readReport = { control, pid in
@@ -276,7 +281,7 @@ public final class ChildProcess<Output: Sendable>: Sendable {
             if entries[0].revents != 0 {
                 let status: ExitStatus?
                 do throws(SystemCallError) {
-                    status = try system_waitid(pidfd: child.pidfd, noHang: true)
+                    status = try child.waitForExit(noHang: true)
                 } catch {
                     throw ProcessError(error, pid: child.pid)
                 }

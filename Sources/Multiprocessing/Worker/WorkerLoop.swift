@@ -27,14 +27,20 @@ enum WorkerLoop {
         // The parent may have died before the signal was armed.
         guard system_getppid() == parentPid else { return WorkerExitCode.parentVanished }
         _ = mpshim_start_lifeline_watcher(WorkerProtocol.lifelineDescriptor)
-        // Inherited without close-on-exec (dup2 clears it); restore it so nothing this worker runs inherits them.
-        try? system_set_close_on_exec(WorkerProtocol.controlDescriptor)
-        try? system_set_close_on_exec(WorkerProtocol.lifelineDescriptor)
         if !closedInherited {
             // This glibc could not close them at spawn (posix_spawn_file_actions_addclosefrom_np).
             try? system_close_descriptors(from: WorkerProtocol.firstUnlistedDescriptor)
         }
+        return runWorker(afterFork: false)
+    }
 
+    /// A worker's life once its control socket is fd 3 and its lifeline fd 4, watched: read the
+    /// configuration, serve, wait for non-daemon threads. A spawned worker and a worker the fork
+    /// server forks both come here.
+    static func runWorker(afterFork: Bool) -> Int32 {
+        // Inherited without close-on-exec (dup2 clears it); restore it so nothing this worker runs inherits them.
+        try? system_set_close_on_exec(WorkerProtocol.controlDescriptor)
+        try? system_set_close_on_exec(WorkerProtocol.lifelineDescriptor)
         let control = Connection(
             adopting: WorkerProtocol.controlDescriptor,
             readable: true,
@@ -45,7 +51,7 @@ enum WorkerLoop {
         do { configuration = try control.receive(WorkerConfiguration.self) } catch {
             return WorkerExitCode.parentVanished
         }
-        WorkerContext.install(configuration, startMethod: .spawn)
+        WorkerContext.install(configuration, startMethod: configuration.startMethod, afterFork: afterFork)
         let code = serve(control, configuration: configuration)
         // Python waits for non-daemon threads before a process ends; so does a worker.
         WorkerThreadRegistry.waitForNonDaemonThreads()
@@ -69,6 +75,7 @@ enum WorkerLoop {
             switch request {
             case .run(let name): (typeName, isInitializer) = (name, false)
             case .initialize(let name): (typeName, isInitializer) = (name, true)
+            case .serveForks: return ForkServerLoop.serve(control)
             }
             lastCode = run(typeName: typeName, control: control, configuration: configuration)
             if lastCode == WorkerExitCode.parentVanished { return lastCode }

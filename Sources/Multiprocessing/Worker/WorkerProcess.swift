@@ -13,6 +13,8 @@ import Glibc
 package final class WorkerProcess: Sendable {
     package let name: String
     package let isDaemon: Bool
+    /// `.spawn` or `.forkServer`.
+    package let startMethod: StartMethod
 
     private let state = ProtectedState(State.created)
     /// Set while a task is in flight: a worker runs one task at a time.
@@ -26,9 +28,11 @@ package final class WorkerProcess: Sendable {
         case finished(pid: pid_t, status: ExitStatus)
     }
 
-    package init(name: String? = nil, isDaemon: Bool = true) {
+    package init(name: String? = nil, isDaemon: Bool = true, startMethod: StartMethod = .spawn) {
+        precondition(startMethod != .fork, "a WorkerProcess is started with .spawn or .forkServer")
         self.name = name ?? ChildProcessNames.next()
         self.isDaemon = isDaemon
+        self.startMethod = startMethod
     }
 
     deinit {
@@ -52,16 +56,18 @@ package final class WorkerProcess: Sendable {
         try state.withLock { state in
             guard case .created = state else { throw ProcessError(.alreadyStarted, "\(name) was already started") }
             let parent = WorkerContext.currentProcess
-            let child = try ProcessLauncher.shared.spawnWorker(
-                WorkerConfiguration(
-                    processName: name,
-                    isDaemon: isDaemon,
-                    startMethod: .spawn,
-                    parentName: parent.name,
-                    parentPid: parent.pid,
-                    printsTaskErrors: false
-                )
+            let configuration = WorkerConfiguration(
+                processName: name,
+                isDaemon: isDaemon,
+                startMethod: startMethod,
+                parentName: parent.name,
+                parentPid: parent.pid,
+                printsTaskErrors: false
             )
+            let child =
+                startMethod == .forkServer
+                ? try ForkServer.shared.startWorker(configuration)
+                : try ProcessLauncher.shared.spawnWorker(configuration)
             state = .running(child)
         }
         if let initializer {
@@ -264,8 +270,8 @@ package final class WorkerProcess: Sendable {
         reapLock.withLock { _ in
             if case .finished(_, let status) = state.withLock({ $0 }) { return status }
             let status =
-                grace.map { Teardown.terminate(pidfd: child.pidfd, grace: $0) }
-                ?? (try? system_waitid(pidfd: child.pidfd, noHang: false)) ?? .exited(-1)
+                grace.map { Teardown.terminate(child, grace: $0) }
+                ?? (try? child.waitForExit(noHang: false)) ?? .exited(-1)
             state.withLock { $0 = .finished(pid: child.pid, status: status ?? .exited(-1)) }
             child.control.close()
             ProcessLauncher.shared.unregister(child)

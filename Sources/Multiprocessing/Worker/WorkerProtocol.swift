@@ -26,7 +26,7 @@ enum WorkerProtocol {
     /// The environment variable that makes a re-executed binary a worker (defined once, in C).
     static let tokenName = MPSHIM_WORKER_TOKEN
     /// Bumped whenever the frames above change, so a mismatched binary fails clearly.
-    static let version = 2
+    static let version = 3
 
     /// `<version>:<parent pid>:<1 if the spawn already closed inherited descriptors, else 0>`.
     static func token(parentPid: Int32, closedInheritedDescriptors: Bool) -> String {
@@ -67,6 +67,30 @@ enum WorkerRequest: Codable, Sendable {
     case run(typeName: String)
     /// Run the task once as the worker's initializer; if it fails, report and exit.
     case initialize(typeName: String)
+    /// Become the fork server: from now on the control socket carries ``ForkRequest``s.
+    case serveForks
+}
+
+/// Asks the fork server for a worker: the worker's ends of its control socket and lifeline, and the
+/// write end of the pipe on which the server reports the worker's exit status.
+struct ForkRequest: Codable, Sendable {
+    var control: PassedDescriptor
+    var lifeline: PassedDescriptor
+    var exitReport: PassedDescriptor
+}
+
+/// The fork server's answer: the new worker's pid and a pidfd for it (opened by the server, whose
+/// child it is, so that no reused pid can be mistaken for it), or why the fork failed.
+enum ForkReply: Codable, Sendable {
+    case started(pid: Int32, pidfd: PassedDescriptor)
+    case failed(call: String, errno: Int32)
+}
+
+/// The exit report: two native `Int32`s, the kind (``exited`` or ``signaled``) and the code or
+/// signal number, written once by the fork server when it reaps the worker.
+enum ForkServerExitReport {
+    static let exited: Int32 = 0
+    static let signaled: Int32 = 1
 }
 
 /// What a worker reports for one task: one frame, holding the output itself.

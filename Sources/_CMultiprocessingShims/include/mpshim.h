@@ -69,6 +69,13 @@ size_t mpshim_cmsg_take_fds(struct msghdr *msg, int *out, size_t capacity);
 /// other children's lifelines), and starts a lifeline watcher on `lifeline_fd`.
 void mpshim_prepare_forked_child(pid_t expected_parent, int lifeline_fd, const int *close_fds, size_t count);
 
+/// Runs in a worker the fork server just forked (async-signal-safe calls only): moves `control` to
+/// fd 3 and `lifeline` to fd 4, closes every descriptor above 4 (the server's own, its other
+/// children's), unblocks signals, sets the parent-death signal to SIGKILL (the parent is the server,
+/// which dies with the program), exits at once if the server is already gone, and starts a lifeline
+/// watcher on fd 4 (the program's lifeline for this worker).
+void mpshim_prepare_forkserver_child(pid_t server, int control, int lifeline);
+
 /// Starts a detached thread that blocks reading `lifeline_fd` and SIGKILLs this process when the read
 /// returns (EOF: every holder of the write end, i.e. the parent, is gone). Returns 0 or an errno.
 int mpshim_start_lifeline_watcher(int lifeline_fd);

@@ -1,3 +1,5 @@
+import Multiprocessing
+
 /// One row of the comparison: a Swift figure and the CPython figure it is compared with.
 struct Metric {
     /// Stable identifier, e.g. `pipe.round_trip`.
@@ -114,11 +116,19 @@ enum BenchmarkSuite {
                     ),
                     Metric(
                         id: "process-start.forkserver",
-                        label: "process start+join: spawn vs forkserver",
+                        label: "process start+join: forkServer vs forkserver",
                         unit: "ms",
                         direction: .lower,
-                        swiftKey: "spawn",
+                        swiftKey: "forkServer",
                         pythonPath: ["ms_per_process", "forkserver"]
+                    ),
+                    Metric(
+                        id: "process-start.forkserver-vs-fork",
+                        label: "process start+join: forkServer vs fork",
+                        unit: "ms",
+                        direction: .lower,
+                        swiftKey: "forkServer",
+                        pythonPath: ["ms_per_process", "fork"]
                     ),
                     Metric(
                         id: "process-start.fork",
@@ -131,7 +141,7 @@ enum BenchmarkSuite {
                 ],
                 runSwift: {
                     let result = try ProcessStartMeasurement(count: sizes.processStarts).run()
-                    return ["spawn": result.spawn, "fork": result.fork]
+                    return ["spawn": result.spawn, "forkServer": result.forkServer, "fork": result.fork]
                 },
                 pythonScript: "process_start.py",
                 pythonArguments: ["--count", "\(sizes.processStarts)"]
@@ -452,12 +462,28 @@ enum BenchmarkSuite {
                     "tiny_submit_per_s"
                 ),
                 Metric(
-                    id: "pool.startup",
-                    label: "pool of 2: start, one result, close",
+                    id: "pool.startup-spawn",
+                    label: "pool of 2: start, one result, close: spawn vs spawn",
                     unit: "s",
                     direction: .lower,
-                    swiftKey: "pool_startup_s",
-                    pythonPath: ["pool_startup_s"]
+                    swiftKey: "pool_startup_spawn_s",
+                    pythonPath: ["pool_startup_s", "spawn"]
+                ),
+                Metric(
+                    id: "pool.startup-forkserver",
+                    label: "pool of 2: start, one result, close: forkServer vs forkserver",
+                    unit: "s",
+                    direction: .lower,
+                    swiftKey: "pool_startup_forkserver_s",
+                    pythonPath: ["pool_startup_s", "forkserver"]
+                ),
+                Metric(
+                    id: "pool.startup-forkserver-vs-fork",
+                    label: "pool of 2: start, one result, close: forkServer vs fork",
+                    unit: "s",
+                    direction: .lower,
+                    swiftKey: "pool_startup_forkserver_s",
+                    pythonPath: ["pool_startup_s", "fork"]
                 ),
             ],
             runSwift: {
@@ -466,7 +492,8 @@ enum BenchmarkSuite {
                     "tiny_chunk1_per_s": try PoolMeasurements.tinyMap(count: tiny, chunkSize: 1),
                     "tiny_auto_per_s": try PoolMeasurements.tinyMap(count: tiny, chunkSize: nil),
                     "tiny_submit_per_s": try PoolMeasurements.tinySubmit(count: tiny),
-                    "pool_startup_s": try PoolMeasurements.startup(),
+                    "pool_startup_spawn_s": try PoolMeasurements.startup(startMethod: .spawn),
+                    "pool_startup_forkserver_s": try PoolMeasurements.startup(startMethod: .forkServer),
                 ]
             },
             pythonScript: "pool_bench.py",

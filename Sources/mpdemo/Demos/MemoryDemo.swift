@@ -23,7 +23,10 @@ struct MemoryDemo: ParsableCommand {
         abstract: "A child appends squares to a global array; the parent's array stays empty."
     )
 
-    @Option(help: "spawn (a fresh copy of the program) or fork (a copy of this process's memory).")
+    @Option(
+        help:
+            "spawn (a fresh copy of the program), forkServer (a copy of a fresh helper) or fork (a copy of this process)."
+    )
     var startMethod: StartMethod = .spawn
 
     @OptionGroup var common: CommonOptions
@@ -33,8 +36,12 @@ struct MemoryDemo: ParsableCommand {
         let quiet = common.json
         let child: ChildProcess<[Int]>
         switch startMethod {
-        case .spawn:
-            child = ChildProcess(running: SquareListTask(numbers: numbers, quiet: quiet), name: "p1")
+        case .spawn, .forkServer:
+            child = ChildProcess(
+                running: SquareListTask(numbers: numbers, quiet: quiet),
+                name: "p1",
+                startMethod: startMethod
+            )
         case .fork:
             child = ChildProcess(name: "p1", forking: { SquareListTask(numbers: numbers, quiet: quiet).run() })
         }

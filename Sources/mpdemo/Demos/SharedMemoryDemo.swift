@@ -26,7 +26,7 @@ struct SharedMemoryDemo: ParsableCommand {
         abstract: "A child fills a shared array and value; the parent sees them (unlike `memory`)."
     )
 
-    @Option(help: "spawn (the array crosses as a descriptor) or fork (the child inherits the mapping).")
+    @Option(help: "spawn or forkServer (the array crosses as a descriptor), or fork (the child inherits the mapping).")
     var startMethod: StartMethod = .spawn
 
     @OptionGroup var common: CommonOptions
@@ -40,7 +40,7 @@ struct SharedMemoryDemo: ParsableCommand {
         let task = SharedSquareListTask(numbers: numbers, result: result, squareSum: squareSum, quiet: quiet)
         let child: ChildProcess<NoOutput>
         switch startMethod {
-        case .spawn: child = ChildProcess(running: task, name: "p1")
+        case .spawn, .forkServer: child = ChildProcess(running: task, name: "p1", startMethod: startMethod)
         case .fork: child = ChildProcess(name: "p1", forking: { task.run() })
         }
         try child.start()
