@@ -97,4 +97,46 @@ struct EventLoopScaleTests {
             for child in children { precondition(child.exitStatus == .exited(0)) }
         }
     }
+
+    @Test("1,000 callers awaiting a busy pool, process or thread, hold no thread each; every one gets its output")
+    func thousandPoolCallers() async {
+        await #expect(processExitsWith: .success) {
+            let maximumThreads = ProtectedState(currentThreadCount())
+            let watching = ProtectedState(true)
+            let sampler = WorkerThread(isDaemon: true) {
+                while watching.withLock({ $0 }) {
+                    let count = currentThreadCount()
+                    maximumThreads.withLock { $0 = max($0, count) }
+                    usleep(2000)
+                }
+            }
+            try sampler.start()
+            let callers = 1000
+            for kind in ["processes", "threads"] {
+                let pool: any TaskPool = kind == "processes" ? ProcessPool(workers: 4) : ThreadPool(workers: 4)
+                let go = try ProcessEvent()
+                let done = try ProcessEvent()
+                // Every worker busy until `go`: the 1,000 callers behind them all have to wait.
+                let blockers = (0..<4).map { _ in pool.submit(EventRelayTask(go: go, done: done)) }
+                let futures = (0..<callers).map { pool.submit(TwiceTask($0)) }
+                if let processes = pool as? ProcessPool {
+                    while processes.busyWorkerCount < 4 { try await Task.sleep(for: .milliseconds(5)) }
+                }
+                go.set()
+                for (index, future) in futures.enumerated() {
+                    let output = try await future.value
+                    precondition(output == 2 * index, "caller \(index) got \(output)")
+                }
+                for blocker in blockers {
+                    let woke = try await blocker.value
+                    precondition(woke, "a blocker timed out")
+                }
+                pool.close()
+            }
+            watching.withLock { $0 = false }
+            let threads = maximumThreads.withLock { $0 }
+            print("threads at most: \(threads)")
+            precondition(threads < 24, "the process used \(threads) threads")
+        }
+    }
 }

@@ -162,6 +162,25 @@ struct ProcessPoolTests {
         for pid in otherPids { #expect(kill(pid, 0) == -1) }
     }
 
+    @Test(
+        "a program interrupted with SIGINT (Ctrl-C) leaves no pool worker behind",
+        arguments: [StartMethod.spawn, .forkServer]
+    )
+    func interrupted(startMethod: StartMethod) async throws {
+        let (report, reportForChild) = try Connection.pipe()
+        let program = ChildProcess(
+            running: PoolProgramTask(report: reportForChild, startMethod: startMethod, workers: 3),
+            printsErrors: false
+        )
+        try program.start()
+        reportForChild.close()
+        let workers = try await report.receive([Int32].self)
+        #expect(workers.count == 3)
+        try program.signal(.interrupt)
+        #expect(try await program.join() == .signaled(SIGINT))
+        for worker in workers { #expect(waitForExit(of: worker, milliseconds: 2000)) }
+    }
+
     @Test("imap yields in order, imapUnordered as completed; both read a lazy input only as far as consumed")
     func imap() async throws {
         let pool = ProcessPool(workers: 2)

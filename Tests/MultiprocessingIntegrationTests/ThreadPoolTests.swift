@@ -99,3 +99,23 @@ extension ProcessEvent {
         do { return try ProcessEvent() } catch { preconditionFailure("no event: \(error)") }
     }
 }
+
+@Suite("imap on both pools", .timeLimit(.minutes(1)))
+struct PoolIMapTests {
+    @Test("imap keeps the order and imapUnordered yields every output, on either pool", arguments: PoolKind.allCases)
+    func imapBoth(kind: PoolKind) async throws {
+        let pool: any TaskPool = kind == .processes ? ProcessPool(workers: 2) : ThreadPool(workers: 2)
+        defer { pool.close() }
+        var ordered: [Int] = []
+        for try await output in pool.imap((0..<120).map(TwiceTask.init), chunkSize: 5) { ordered.append(output) }
+        #expect(ordered == (0..<120).map { $0 * 2 })
+        var unordered: [Int] = []
+        for try await output in pool.imapUnordered((0..<60).map(TwiceTask.init)) { unordered.append(output) }
+        #expect(unordered.sorted() == (0..<60).map { $0 * 2 })
+        var seen: [Int] = []
+        await #expect(throws: PlannedFailure(value: 4)) {
+            for try await output in pool.imap((0..<10).map { FailOnTask($0, failing: 4) }) { seen.append(output) }
+        }
+        #expect(seen == [0, 1, 2, 3])
+    }
+}

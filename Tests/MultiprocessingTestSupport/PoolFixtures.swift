@@ -92,3 +92,23 @@ public final class ProtectedCounter: Sendable {
     public func increment() { count.withLock { $0 += 1 } }
     public var value: Int { count.withLock { $0 } }
 }
+
+/// A program with a pool: starts `workers` workers with `startMethod`, reports their pids, then
+/// waits to be interrupted.
+public struct PoolProgramTask: ParallelTask {
+    public var report: Connection
+    public var startMethod: StartMethod
+    public var workers: Int
+    public init(report: Connection, startMethod: StartMethod, workers: Int) {
+        self.report = report
+        self.startMethod = startMethod
+        self.workers = workers
+    }
+    public func run() async throws -> NoOutput {
+        let pool = ProcessPool(workers: workers, startMethod: startMethod)
+        // One slow-ish chunk per worker, so that every worker is started.
+        _ = try await pool.map((0..<workers).map { _ in FibonacciTask(n: 24) }, chunkSize: 1)
+        try await report.send(pool.workerProcessIDs)
+        while true { pause() }
+    }
+}

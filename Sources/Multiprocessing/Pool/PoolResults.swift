@@ -1,4 +1,4 @@
-/// The outputs of many tasks run on a ``ProcessPool``, as they come: Python's `imap` (in order)
+/// The outputs of many tasks run on a ``ProcessPool`` or a ``ThreadPool``, as they come: Python's `imap` (in order)
 /// and `imap_unordered` (as completed).
 ///
 /// ```swift
@@ -13,7 +13,7 @@ public struct PoolResults<Task: ParallelTask>: AsyncSequence, Sendable {
     public typealias Element = Task.Output
     public typealias Failure = any Error
 
-    let pool: ProcessPool
+    let pool: any TaskPool
     let source: TaskSource<Task>
     let chunkSize: Int
     let window: Int
@@ -129,14 +129,14 @@ final class PoolResultsState<Task: ParallelTask>: @unchecked Sendable {
     }
 }
 
-extension ProcessPool {
+extension TaskPool {
     /// The outputs in the order of the tasks, as they become available: Python's `imap`.
     ///
     /// - Parameters:
     ///   - tasks: The tasks, read lazily as results are consumed.
     ///   - chunkSize: Tasks sent to a worker at a time (Python's default for `imap` is 1).
     ///   - window: Chunks in flight at most; by default two per worker.
-    ///   - timeout: Stop a chunk (and its worker) that runs longer than this.
+    ///   - timeout: Stop a chunk that runs longer than this (a process pool stops its worker too).
     public func imap<Task: ParallelTask>(
         _ tasks: some Sequence<Task>,
         chunkSize: Int = 1,
@@ -147,6 +147,12 @@ extension ProcessPool {
     }
 
     /// The outputs as tasks complete, in any order: Python's `imap_unordered`.
+    ///
+    /// - Parameters:
+    ///   - tasks: The tasks, read lazily as results are consumed.
+    ///   - chunkSize: Tasks sent to a worker at a time (Python's default is 1).
+    ///   - window: Chunks in flight at most; by default two per worker.
+    ///   - timeout: Stop a chunk that runs longer than this (a process pool stops its worker too).
     public func imapUnordered<Task: ParallelTask>(
         _ tasks: some Sequence<Task>,
         chunkSize: Int = 1,
