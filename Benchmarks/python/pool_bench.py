@@ -6,7 +6,7 @@ automatic chunk size, and through ``ProcessPoolExecutor.submit``; and the
 start-up of a pool (start, one result, close and join) per start method.
 
 Usage:
-    python3 pool_bench.py [--n 35] [--tiny 20000] [--json]
+    python3 pool_bench.py [--n 35] [--tiny 20000] [--thread-n 32] [--thread-tasks 16] [--json]
 
 JSON (the only stdout line with --json):
     {"demo": "pool-bench", "language": "python", "demo2_s": ..., "tiny_chunk1_per_s": ...,
@@ -19,6 +19,7 @@ import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import Pool, get_context
+from multiprocessing.pool import ThreadPool
 
 from speed_test import Fibonacci_driver  # the slide's recursive Fibonacci
 
@@ -57,6 +58,17 @@ def tiny_submit(count):
     return count / seconds
 
 
+def thread_pool(n, tasks):
+    """The slide's fib through multiprocessing.pool.ThreadPool(2): the GIL runs one at a time."""
+    with ThreadPool(2) as p:
+        p.map(Fibonacci_driver, [5, 5])
+        start = time.perf_counter()
+        results = p.map(Fibonacci_driver, [n] * tasks)
+        seconds = time.perf_counter() - start
+    assert len(results) == tasks
+    return seconds
+
+
 def pool_startup(method):
     """Median of 5: start a pool of 2 with ``method``, one result, close and join."""
     context = get_context(method)
@@ -75,6 +87,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=35)
     parser.add_argument("--tiny", type=int, default=20_000)
+    parser.add_argument("--thread-n", type=int, default=32)
+    parser.add_argument("--thread-tasks", type=int, default=16)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures = {
@@ -84,6 +98,7 @@ def main():
         "tiny_chunk1_per_s": tiny_map(args.tiny, 1),
         "tiny_auto_per_s": tiny_map(args.tiny, None),
         "tiny_submit_per_s": tiny_submit(args.tiny),
+        "thread_pool_s": thread_pool(args.thread_n, args.thread_tasks),
         "pool_startup_s": {method: pool_startup(method) for method in ("fork", "spawn", "forkserver")},
     }
     if args.json:

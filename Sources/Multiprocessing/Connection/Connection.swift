@@ -143,6 +143,22 @@ public final class Connection: Sendable {
         }
     }
 
+    /// Sends `first` and `second` as two frames in one write, or neither if `second` cannot be
+    /// encoded: a worker's request and its task. `first` must carry no descriptor.
+    func sendPair<First: Encodable, Second: Encodable>(_ first: First, _ second: Second) throws {
+        try checkWritable()
+        try writer.withLock { writer in
+            try writer.appendFramePair(first, second, maximumPayload: maximumFrameSize)
+            try writer.flush()
+        }
+    }
+
+    /// ``sendPair(_:_:)``, suspending while the peer's buffer is full.
+    func sendPair<First: Encodable, Second: Encodable>(_ first: First, _ second: Second) async throws {
+        let maximumPayload = maximumFrameSize
+        try await sendSuspending { try $0.appendFramePair(first, second, maximumPayload: maximumPayload) }
+    }
+
     /// Sends each value as its own frame, batching the writes into few system calls.
     ///
     /// The receiver gets them one by one with `receive(_:)`. This is what makes many small

@@ -66,6 +66,26 @@ struct FrameWriter {
         }
     }
 
+    /// Appends `first` (which carries no descriptor) and `second` as two frames, or neither: when
+    /// `second` cannot be encoded, `first` is taken back out, so the peer never reads one without
+    /// the other (a worker's request and its task).
+    mutating func appendFramePair<First: Encodable, Second: Encodable>(
+        _ first: First,
+        _ second: Second,
+        maximumPayload: Int
+    ) throws {
+        let mark = buffer.count
+        try appendFrame(for: first, maximumPayload: maximumPayload)
+        precondition(carrier.descriptors.isEmpty, "the first frame of a pair carries no descriptor")
+        do {
+            try appendFrame(for: second, maximumPayload: maximumPayload)
+        } catch {
+            // Nothing was flushed in between: `first` has no descriptors, and `second` failed.
+            if buffer.count > mark { buffer.removeSubrange(mark...) }
+            throw error
+        }
+    }
+
     /// Writes everything pending, blocking while the socket is full.
     mutating func flush() throws {
         guard pendingByteCount > 0 else { return }

@@ -61,6 +61,8 @@ enum WorkerLoop {
     /// Serves requests until end of stream. Returns the exit code of the last task.
     static func serve(_ control: Connection, configuration: WorkerConfiguration) -> Int32 {
         var lastCode = WorkerExitCode.success
+        // Looking a type up by its mangled name demangles it and searches conformances: once per type.
+        var taskTypes: [String: any ParallelTask.Type] = [:]
         while true {
             let request: WorkerRequest
             do { request = try control.receive(WorkerRequest.self) } catch let error as ConnectionError
@@ -77,14 +79,22 @@ enum WorkerLoop {
             case .initialize(let name): (typeName, isInitializer) = (name, true)
             case .serveForks: return ForkServerLoop.serve(control)
             }
-            lastCode = run(typeName: typeName, control: control, configuration: configuration)
+            lastCode = run(typeName: typeName, control: control, configuration: configuration, taskTypes: &taskTypes)
             if lastCode == WorkerExitCode.parentVanished { return lastCode }
             if isInitializer && lastCode != WorkerExitCode.success { return lastCode }
         }
     }
 
-    private static func run(typeName: String, control: Connection, configuration: WorkerConfiguration) -> Int32 {
-        guard let taskType = _typeByName(typeName) as? any ParallelTask.Type else {
+    private static func run(
+        typeName: String,
+        control: Connection,
+        configuration: WorkerConfiguration,
+        taskTypes: inout [String: any ParallelTask.Type]
+    ) -> Int32 {
+        if taskTypes[typeName] == nil, let found = _typeByName(typeName) as? any ParallelTask.Type {
+            taskTypes[typeName] = found
+        }
+        guard let taskType = taskTypes[typeName] else {
             // Consume the task's frame so the next request starts on a frame boundary.
             _ = try? control.receiveBytes()
             let report = TaskReport<NoOutput>.setupFailed(

@@ -99,8 +99,7 @@ package final class WorkerProcess: Sendable {
         let child = try begin()
         defer { isBusy.withLock { $0 = false } }
         do {
-            try await child.control.send(request)
-            try await child.control.send(task)
+            try await child.control.sendPair(request, task)
             return try await child.control.receive(TaskReport<Task.Output>.self).result(pid: child.pid).get()
         } catch is CancellationError {
             // The worker is still running the task and would answer a later request with this
@@ -150,8 +149,7 @@ package final class WorkerProcess: Sendable {
                 while canSend, inFlight.count - head < depth, let (index, task) = next(inFlight.count - head) {
                     inFlight.append(index)
                     do {
-                        try await child.control.send(request)
-                        try await child.control.send(task)
+                        try await child.control.sendPair(request, task)
                     } catch let error as ConnectionError where error.code == .endOfStream || error.code == .closed {
                         canSend = false
                     }
@@ -219,13 +217,18 @@ package final class WorkerProcess: Sendable {
 
     // MARK: - Internals
 
+    /// Type names already checked: mangling and looking up a name costs more than a tiny task.
+    private static let checkedTypeNames = ProtectedState<[ObjectIdentifier: String]>([:])
+
     private static func typeName<Task>(of type: Task.Type) throws -> String {
+        if let known = checkedTypeNames.withLock({ $0[ObjectIdentifier(type)] }) { return known }
         guard let name = _mangledTypeName(type), _typeByName(name) != nil else {
             throw ProcessError(
                 .unsupportedTaskType,
                 "the task type \(type) cannot be found by name; declare it at file scope, not private or local"
             )
         }
+        checkedTypeNames.withLock { $0[ObjectIdentifier(type)] = name }
         return name
     }
 
@@ -245,8 +248,7 @@ package final class WorkerProcess: Sendable {
         let child = try begin()
         defer { isBusy.withLock { $0 = false } }
         do {
-            try child.control.send(request)
-            try child.control.send(task)
+            try child.control.sendPair(request, task)
             return try child.control.receive(TaskReport<Task.Output>.self).result(pid: child.pid).get()
         } catch let error as ConnectionError where error.code == .endOfStream {
             throw diedDuringTask(child)

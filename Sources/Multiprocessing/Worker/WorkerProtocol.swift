@@ -62,13 +62,41 @@ struct WorkerConfiguration: Codable, Sendable {
 }
 
 /// A request to a worker; the task's own frame follows.
-enum WorkerRequest: Codable, Sendable {
+///
+/// Encoded by hand as a tag and the type name: a synthesized enum coding (keyed containers, case
+/// names as strings) cost more than the rest of a tiny task's trip.
+enum WorkerRequest: Codable, Sendable, Equatable {
     /// Run the task and report its output.
     case run(typeName: String)
     /// Run the task once as the worker's initializer; if it fails, report and exit.
     case initialize(typeName: String)
     /// Become the fork server: from now on the control socket carries ``ForkRequest``s.
     case serveForks
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        switch self {
+        case .run(let typeName):
+            try container.encode(UInt8(0))
+            try container.encode(typeName)
+        case .initialize(let typeName):
+            try container.encode(UInt8(1))
+            try container.encode(typeName)
+        case .serveForks:
+            try container.encode(UInt8(2))
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        switch try container.decode(UInt8.self) {
+        case 0: self = .run(typeName: try container.decode(String.self))
+        case 1: self = .initialize(typeName: try container.decode(String.self))
+        case 2: self = .serveForks
+        case let tag:
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown worker request \(tag)")
+        }
+    }
 }
 
 /// Asks the fork server for a worker: the worker's ends of its control socket and lifeline, and the
@@ -93,12 +121,44 @@ enum ForkServerExitReport {
     static let signaled: Int32 = 1
 }
 
-/// What a worker reports for one task: one frame, holding the output itself.
+/// What a worker reports for one task: one frame, holding the output itself. Coded by hand as a
+/// tag and its payload, for the same reason as ``WorkerRequest``.
 enum TaskReport<Output: Codable>: Codable {
     case output(Output)
     case thrown(ThrownError)
     /// The worker could not run the task at all (unknown type, undecodable task, unencodable output).
     case setupFailed(code: ProcessError.Code.Storage, message: String)
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        switch self {
+        case .output(let output):
+            try container.encode(UInt8(0))
+            try container.encode(output)
+        case .thrown(let thrown):
+            try container.encode(UInt8(1))
+            try container.encode(thrown)
+        case .setupFailed(let code, let message):
+            try container.encode(UInt8(2))
+            try container.encode(code)
+            try container.encode(message)
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        switch try container.decode(UInt8.self) {
+        case 0: self = .output(try container.decode(Output.self))
+        case 1: self = .thrown(try container.decode(ThrownError.self))
+        case 2:
+            self = .setupFailed(
+                code: try container.decode(ProcessError.Code.Storage.self),
+                message: try container.decode(String.self)
+            )
+        case let tag:
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown task report \(tag)")
+        }
+    }
 }
 
 /// An error thrown by a task, as it crosses back to the parent: the value itself when its type is

@@ -422,6 +422,19 @@ enum BenchmarkSuite {
     /// Demo #2 and the pool's tiny-task rates and start-up, against `pool_bench.py`.
     static func poolGroup(_ sizes: BenchmarkSizes) -> BenchmarkGroup {
         let tiny = sizes.tinyTasks
+        // ThreadPool rows: 16 tasks of a smaller fib, on 2 threads.
+        let threadN = sizes.fibonacciN - 3
+        let threadTasks = 16
+        func threadRow(_ id: String, _ label: String, _ swiftKey: String, python: Bool = false) -> Metric {
+            Metric(
+                id: "pool.\(id)",
+                label: label,
+                unit: "s",
+                direction: .lower,
+                swiftKey: swiftKey,
+                pythonPath: python ? ["thread_pool_s"] : nil
+            )
+        }
         func rate(_ id: String, _ label: String, _ swiftKey: String, _ pythonKey: String) -> Metric {
             Metric(
                 id: "pool.\(id)",
@@ -456,10 +469,36 @@ enum BenchmarkSuite {
                     "tiny_auto_per_s"
                 ),
                 rate(
+                    "tiny-auto-bitwise",
+                    "\(tiny) tiny tasks, automatic chunks, task declared BitwiseCodable",
+                    "tiny_auto_bitwise_per_s",
+                    "tiny_auto_per_s"
+                ),
+                rate(
                     "tiny-submit",
                     "\(tiny) tiny tasks, submit each: vs ProcessPoolExecutor",
                     "tiny_submit_per_s",
                     "tiny_submit_per_s"
+                ),
+                threadRow(
+                    "thread-pool",
+                    "ThreadPool(2).map fib(\(threadN))×\(threadTasks) vs Python ThreadPool",
+                    "thread_pool_s",
+                    python: true
+                ),
+                threadRow("task-group", "the same work in withTaskGroup (Swift only)", "task_group_s"),
+                threadRow(
+                    "concurrent-perform",
+                    "the same work in DispatchQueue.concurrentPerform (Swift only)",
+                    "concurrent_perform_s"
+                ),
+                Metric(
+                    id: "pool.thread-pool-over-fastest",
+                    label: "ThreadPool.map time ÷ the faster of the two (aim ≤ 1.5)",
+                    unit: "×",
+                    direction: .lower,
+                    swiftKey: "thread_pool_over_fastest",
+                    pythonPath: nil
                 ),
                 Metric(
                     id: "pool.startup-spawn",
@@ -487,17 +526,26 @@ enum BenchmarkSuite {
                 ),
             ],
             runSwift: {
-                [
+                let threads = try ThreadPoolMeasurements.measure(n: threadN, count: threadTasks, workers: 2)
+                return [
+                    "thread_pool_s": threads.threadPool,
+                    "task_group_s": threads.taskGroup,
+                    "concurrent_perform_s": threads.concurrentPerform,
+                    "thread_pool_over_fastest": threads.threadPool / min(threads.taskGroup, threads.concurrentPerform),
                     "demo2_s": try PoolDemo.measure(n: sizes.fibonacciN, workers: 5, tasks: 5).seconds,
                     "tiny_chunk1_per_s": try PoolMeasurements.tinyMap(count: tiny, chunkSize: 1),
                     "tiny_auto_per_s": try PoolMeasurements.tinyMap(count: tiny, chunkSize: nil),
+                    "tiny_auto_bitwise_per_s": try PoolMeasurements.tinyMap(count: tiny, chunkSize: nil, bitwise: true),
                     "tiny_submit_per_s": try PoolMeasurements.tinySubmit(count: tiny),
                     "pool_startup_spawn_s": try PoolMeasurements.startup(startMethod: .spawn),
                     "pool_startup_forkserver_s": try PoolMeasurements.startup(startMethod: .forkServer),
                 ]
             },
             pythonScript: "pool_bench.py",
-            pythonArguments: ["--n", "\(sizes.fibonacciN)", "--tiny", "\(tiny)"]
+            pythonArguments: [
+                "--n", "\(sizes.fibonacciN)", "--tiny", "\(tiny)", "--thread-n", "\(threadN)",
+                "--thread-tasks", "\(threadTasks)",
+            ]
         )
     }
 }

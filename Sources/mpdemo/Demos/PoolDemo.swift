@@ -90,11 +90,21 @@ struct PoolDemo: ParsableCommand {
 /// The pool rows of `mpdemo bench`, against `pool_bench.py`.
 enum PoolMeasurements {
     /// Tiny tasks (`x * 2`) per second through `map`, on a pool of 2 already started.
-    static func tinyMap(count: Int, chunkSize: Int?) throws -> Double {
+    static func tinyMap(count: Int, chunkSize: Int?, bitwise: Bool = false) throws -> Double {
+        bitwise
+            ? try tinyMap(count: count, chunkSize: chunkSize, making: BitwiseTwiceTask.init)
+            : try tinyMap(count: count, chunkSize: chunkSize, making: TwiceTask.init)
+    }
+
+    private static func tinyMap<Task: ParallelTask>(
+        count: Int,
+        chunkSize: Int?,
+        making make: (Int) -> Task
+    ) throws -> Double where Task.Output == Int {
         let pool = ProcessPool(workers: 2)
         defer { pool.close() }
-        _ = try pool.map((0..<10).map(TwiceTask.init), chunkSize: 1)  // workers up before the clock
-        let tasks = (0..<count).map(TwiceTask.init)
+        _ = try pool.map((0..<10).map(make), chunkSize: 1)  // workers up before the clock
+        let tasks = (0..<count).map(make)
         let clock = ContinuousClock()
         let start = clock.now
         let results = try pool.map(tasks, chunkSize: chunkSize)
@@ -155,8 +165,16 @@ enum PoolMeasurements {
     }
 }
 
-/// `x * 2`: the tiny task of the pool rows.
+/// `x * 2`: the tiny task of the pool rows, coded through its `Codable` conformance.
 struct TwiceTask: ParallelTask {
+    var value: Int
+    init(_ value: Int) { self.value = value }
+    func run() -> Int { value * 2 }
+}
+
+/// The same task declared ``BitwiseCodable`` (its bytes are the value), as the documentation
+/// suggests for plain numeric tasks: a chunk of them crosses as one memory copy.
+struct BitwiseTwiceTask: ParallelTask, BitwiseCodable {
     var value: Int
     init(_ value: Int) { self.value = value }
     func run() -> Int { value * 2 }
