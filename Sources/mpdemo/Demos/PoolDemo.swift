@@ -37,11 +37,26 @@ struct PoolDemo: ParsableCommand {
             tasks: tasks,
             progress: progress ? PoolProgress.terminalBar : nil
         )
+        // The best any pool could do: rounds of one fib(n) each, as many at once as there are cores.
+        let clock = ContinuousClock()
+        let oneStart = clock.now
+        precondition(fibonacci(n) == results.first)
+        let one = (clock.now - oneStart) / .seconds(1)
+        let parallel = min(workers, WorkerContext.cpuCount)
+        let ideal = Double((tasks + parallel - 1) / parallel) * one
         if !quiet {
             print(results)
-            print("Processes completed their tasks in \(seconds) s!\n")
+            print("Processes completed their tasks in \(seconds) s!")
+            print(
+                "Ideal on \(WorkerContext.cpuCount) cores (\((tasks + parallel - 1) / parallel) rounds of one fib(\(n)) "
+                    + "= \(String(format: "%.3f", one)) s): \(String(format: "%.3f", ideal)) s; "
+                    + "the pool took \(String(format: "%.1f", abs(seconds / ideal - 1) * 100))% "
+                    + (seconds >= ideal
+                        ? "more" : "less (more processes than cores share them: fewer than that many rounds)") + "\n"
+            )
         }
         var figures = JSONObject()
+        figures["ideal_seconds"] = ideal
         figures["demo"] = "pool"
         figures["language"] = "swift"
         figures["n"] = n
