@@ -307,6 +307,23 @@ public final class Connection: Sendable {
         }
     }
 
+    /// The next frame if it has fully arrived, into `buffer`, without waiting; a header announcing
+    /// more than `buffer` holds is refused at once. For handshakes with peers not yet trusted.
+    ///
+    /// - Throws: `FrameNotReady` when the frame is not complete yet; ``ConnectionError``.
+    func receiveSmallFrame(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try checkReadable()
+        return try reader.withLock { reader in
+            try reader.receiveFrame(maximumPayload: buffer.count, fitting: buffer.count, wait: false) {
+                payload,
+                carrier in
+                carrier?.closeUnclaimed()
+                buffer.copyMemory(from: payload)
+                return payload.count
+            }
+        }
+    }
+
     /// Receives descriptors sent with ``send(descriptors:)``: Python's `recv_handle`.
     ///
     /// The caller owns them (close-on-exec).

@@ -15,6 +15,7 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
             case descriptorMismatch
             case timedOut
             case systemCallFailed
+            case authenticationFailed
         }
 
         let storage: Storage
@@ -33,6 +34,9 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
         public static var timedOut: Self { Self(storage: .timedOut) }
         /// A system call failed; ``ConnectionError/underlyingError`` holds its `errno`.
         public static var systemCallFailed: Self { Self(storage: .systemCallFailed) }
+        /// The peer did not prove it holds the authentication key (a wrong key, none, or a peer
+        /// that does not speak the challenge), or refused this end's proof.
+        public static var authenticationFailed: Self { Self(storage: .authenticationFailed) }
 
         public var description: String {
             switch storage {
@@ -43,6 +47,7 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
             case .descriptorMismatch: "descriptor mismatch"
             case .timedOut: "timed out"
             case .systemCallFailed: "system call failed"
+            case .authenticationFailed: "authentication failed"
             }
         }
     }

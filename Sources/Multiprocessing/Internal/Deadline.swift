@@ -25,6 +25,11 @@ struct Deadline: Sendable {
         return CInt(clamping: milliseconds)
     }
 
+    /// The time left (never negative), or `nil` for no deadline.
+    var remaining: Duration? {
+        instant.map { max(.zero, ContinuousClock.now.duration(to: $0)) }
+    }
+
     var hasPassed: Bool {
         guard let instant else { return false }
         return ContinuousClock.now >= instant

@@ -178,4 +178,24 @@ pid_t mpshim_fork(void);
 /// _exit(2) after flushing C stdio (what a forked child must do instead of exit(3)).
 void mpshim_flush_and_exit(int code) __attribute__((noreturn));
 
+
+// MARK: - Listening and connecting sockets (socket.c)
+
+#define MPSHIM_ADDRESS_UNIX_PATH 0
+#define MPSHIM_ADDRESS_ABSTRACT 1
+#define MPSHIM_ADDRESS_TCP 2
+
+/// A listening stream socket (close-on-exec, non-blocking) bound to a Unix path, an abstract Unix
+/// name, or a TCP host and port (`port` 0 picks one: `*bound_port` receives it). Returns the fd or
+/// -1/errno (`EADDRINUSE`, `ENAMETOOLONG`, `EADDRNOTAVAIL` for a host that does not resolve).
+int mpshim_listen(int kind, const char *name, uint16_t port, int backlog, uint16_t *bound_port);
+/// A connected stream socket (close-on-exec; TCP_NODELAY on TCP). With `nonblocking`, a connection
+/// still in progress returns the fd with `*in_progress` set: wait until writable, then
+/// `mpshim_finish_connect`. Returns the fd or -1/errno.
+int mpshim_connect(int kind, const char *name, uint16_t port, int nonblocking, int *in_progress);
+/// accept4(SOCK_CLOEXEC): a blocking connected socket (TCP_NODELAY on TCP), or -1/errno.
+int mpshim_accept(int listen_fd);
+/// After a non-blocking connect became writable: its result (SO_ERROR), and the socket back to blocking.
+int mpshim_finish_connect(int fd);
+
 #endif

@@ -149,3 +149,56 @@ extension Duration {
 func system_futex_wake(_ word: UnsafeMutablePointer<UInt32>, count: Int32) {
     _ = mpshim_futex_wake(word, count)
 }
+
+// MARK: - Listening and connecting sockets
+
+/// A listening socket bound to `name` (a path, an abstract name or a host) and `port`.
+@inline(never)
+func system_listen(
+    kind: CInt,
+    _ name: String,
+    port: UInt16,
+    backlog: CInt
+) throws(SystemCallError) -> (fd: CInt, port: UInt16) {
+    var bound: UInt16 = port
+    let fd = try valueOrErrno("bind(\(name)\(kind == MPSHIM_ADDRESS_TCP ? ":\(port)" : ""))", retryOnInterrupt: false) {
+        mpshim_listen(kind, name, port, backlog, &bound)
+    }
+    return (fd, bound)
+}
+
+/// A socket connected (or, when `nonBlocking`, connecting) to `name` and `port`.
+@inline(never)
+func system_connect(
+    kind: CInt,
+    _ name: String,
+    port: UInt16,
+    nonBlocking: Bool
+) throws(SystemCallError) -> (fd: CInt, inProgress: Bool) {
+    var inProgress: CInt = 0
+    let fd = try valueOrErrno(
+        "connect(\(name)\(kind == MPSHIM_ADDRESS_TCP ? ":\(port)" : ""))",
+        retryOnInterrupt: false
+    ) {
+        mpshim_connect(kind, name, port, nonBlocking ? 1 : 0, &inProgress)
+    }
+    return (fd, inProgress != 0)
+}
+
+/// The result of a non-blocking connect once its socket is writable; the socket is blocking again.
+@inline(never)
+func system_finish_connect(_ fd: CInt) throws(SystemCallError) {
+    _ = try valueOrErrno("connect (completion)", retryOnInterrupt: false) { mpshim_finish_connect(fd) }
+}
+
+/// `accept4(SOCK_CLOEXEC)` on a non-blocking listening socket: `EAGAIN` when nobody waits.
+@inline(never)
+func system_accept(_ fd: CInt) throws(SystemCallError) -> CInt {
+    try valueOrErrno("accept4(\(fd))") { mpshim_accept(fd) }
+}
+
+/// `unlink(2)`.
+@inline(never)
+func system_unlink(_ path: String) throws(SystemCallError) {
+    _ = try valueOrErrno("unlink(\(path))", retryOnInterrupt: false) { unlink(path) }
+}
