@@ -1,6 +1,6 @@
 import _CMultiprocessingShims
 
-/// Where a ``ConnectionListener`` listens and ``Connection/connect(to:authenticationKey:timeout:)``
+/// Where a ``ConnectionListener`` listens and `Connection.connect(to:authenticationKey:timeout:)`
 /// connects: Python's `multiprocessing.connection` address and family in one value.
 public enum ConnectionAddress: Hashable, Sendable, Codable, CustomStringConvertible {
     /// A Unix-domain socket at a file-system path (Python's `AF_UNIX`). The listener removes the
