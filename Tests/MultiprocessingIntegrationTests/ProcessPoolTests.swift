@@ -42,6 +42,23 @@ struct ProcessPoolTests {
         pool.close()
     }
 
+    @Test("a task that cannot be encoded fails alone: the worker never sees half a request")
+    func unencodableTask() async throws {
+        let pool = ProcessPool(workers: 1)
+        _ = try await pool.apply(WhoRunsTask())  // the one worker, started
+        let (kept, closed) = try Connection.pipe()
+        closed.close()
+        await #expect(throws: ConnectionError.self) { try await pool.apply(EchoTask(connection: closed)) }
+        #expect(try await pool.apply(TwiceTask(21)) == 42)
+        // In the middle of a pipelined map: the map reports the failure, and the worker goes on.
+        await #expect(throws: ConnectionError.self) {
+            try await pool.map((0..<6).map { EchoTask(connection: $0 == 2 ? closed : kept) }, chunkSize: 1)
+        }
+        #expect(try await pool.map((0..<10).map(TwiceTask.init), chunkSize: 1) == (0..<10).map { $0 * 2 })
+        kept.close()
+        pool.close()
+    }
+
     @Test(
         "a worker killed mid-task fails only that task; the others finish and the pool goes on",
         arguments: [StartMethod.spawn, .forkServer]

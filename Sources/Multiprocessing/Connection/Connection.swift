@@ -143,8 +143,9 @@ public final class Connection: Sendable {
         }
     }
 
-    /// Sends `first` and `second` as two frames in one write, or neither if `second` cannot be
-    /// encoded: a worker's request and its task. `first` must carry no descriptor.
+    /// Sends `first` and `second` as two frames in one write, or neither if one cannot be encoded
+    /// (then it throws `FramePairNotEncoded`): a worker's request and its task. `first` must carry
+    /// no descriptor.
     func sendPair<First: Encodable, Second: Encodable>(_ first: First, _ second: Second) throws {
         try checkWritable()
         try writer.withLock { writer in

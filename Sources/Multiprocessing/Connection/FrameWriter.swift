@@ -41,6 +41,46 @@ struct FrameWriter {
     /// Nothing is appended when encoding throws.
     mutating func appendFrame<Value: Encodable>(for value: Value, maximumPayload: Int) throws {
         try checkUsable()
+        let (frameStart, descriptorCount) = try encodeFrame(for: value, maximumPayload: maximumPayload)
+        if descriptorCount > 0 {
+            try sendWithDescriptors(frameStart: frameStart, descriptors: carrier.descriptors)
+        }
+    }
+
+    /// Appends `first` (which carries no descriptor) and `second` as two frames, or neither: when
+    /// either cannot be encoded, nothing stays in the buffer, so the peer never reads one without
+    /// the other (a worker's request and its task).
+    ///
+    /// - Throws: ``FramePairNotEncoded`` when a value cannot be encoded (nothing was sent); the
+    ///   connection's errors when the write fails.
+    mutating func appendFramePair<First: Encodable, Second: Encodable>(
+        _ first: First,
+        _ second: Second,
+        maximumPayload: Int
+    ) throws {
+        try checkUsable()
+        let mark = buffer.count
+        let frameStart: Int
+        let descriptorCount: Int
+        do {
+            let firstFrame = try encodeFrame(for: first, maximumPayload: maximumPayload)
+            precondition(firstFrame.descriptorCount == 0, "the first frame of a pair carries no descriptor")
+            (frameStart, descriptorCount) = try encodeFrame(for: second, maximumPayload: maximumPayload)
+        } catch {
+            if buffer.count > mark { buffer.removeSubrange(mark...) }
+            throw FramePairNotEncoded(underlying: error)
+        }
+        if descriptorCount > 0 {
+            try sendWithDescriptors(frameStart: frameStart, descriptors: carrier.descriptors)
+        }
+    }
+
+    /// Encodes `value` as a frame at the end of the buffer and returns where it starts and how many
+    /// descriptors it collected; nothing is left in the buffer when it throws.
+    private mutating func encodeFrame<Value: Encodable>(
+        for value: Value,
+        maximumPayload: Int
+    ) throws -> (frameStart: Int, descriptorCount: Int) {
         let frameStart = reserveHeader()
         if !carrier.descriptors.isEmpty { carrier.reset() }
         do {
@@ -61,29 +101,7 @@ struct FrameWriter {
             payloadLength: payloadLength,
             descriptorCount: descriptorCount
         )
-        if descriptorCount > 0 {
-            try sendWithDescriptors(frameStart: frameStart, descriptors: carrier.descriptors)
-        }
-    }
-
-    /// Appends `first` (which carries no descriptor) and `second` as two frames, or neither: when
-    /// `second` cannot be encoded, `first` is taken back out, so the peer never reads one without
-    /// the other (a worker's request and its task).
-    mutating func appendFramePair<First: Encodable, Second: Encodable>(
-        _ first: First,
-        _ second: Second,
-        maximumPayload: Int
-    ) throws {
-        let mark = buffer.count
-        try appendFrame(for: first, maximumPayload: maximumPayload)
-        precondition(carrier.descriptors.isEmpty, "the first frame of a pair carries no descriptor")
-        do {
-            try appendFrame(for: second, maximumPayload: maximumPayload)
-        } catch {
-            // Nothing was flushed in between: `first` has no descriptors, and `second` failed.
-            if buffer.count > mark { buffer.removeSubrange(mark...) }
-            throw error
-        }
+        return (frameStart, descriptorCount)
     }
 
     /// Writes everything pending, blocking while the socket is full.
@@ -229,4 +247,10 @@ struct FrameWriter {
             }
         }
     }
+}
+
+/// A pair of frames was not sent because one value could not be encoded: nothing reached the peer.
+/// Callers unwrap ``underlying`` for their own callers.
+struct FramePairNotEncoded: Error {
+    let underlying: any Error
 }

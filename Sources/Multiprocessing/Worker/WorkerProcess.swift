@@ -101,6 +101,8 @@ package final class WorkerProcess: Sendable {
         do {
             try await child.control.sendPair(request, task)
             return try await child.control.receive(TaskReport<Task.Output>.self).result(pid: child.pid).get()
+        } catch let failure as FramePairNotEncoded {
+            throw failure.underlying  // nothing was sent: the worker is as it was
         } catch is CancellationError {
             // The worker is still running the task and would answer a later request with this
             // task's report: a cancelled task stops its worker (TERM, grace, KILL), as Python's
@@ -150,6 +152,10 @@ package final class WorkerProcess: Sendable {
                     inFlight.append(index)
                     do {
                         try await child.control.sendPair(request, task)
+                    } catch let failure as FramePairNotEncoded {
+                        // Nothing was sent: the task fails alone and the pipeline goes on.
+                        inFlight.removeLast()
+                        deliver(index, .failure(failure.underlying))
                     } catch let error as ConnectionError where error.code == .endOfStream || error.code == .closed {
                         canSend = false
                     }
@@ -250,6 +256,8 @@ package final class WorkerProcess: Sendable {
         do {
             try child.control.sendPair(request, task)
             return try child.control.receive(TaskReport<Task.Output>.self).result(pid: child.pid).get()
+        } catch let failure as FramePairNotEncoded {
+            throw failure.underlying  // nothing was sent: the worker is as it was
         } catch let error as ConnectionError where error.code == .endOfStream {
             throw diedDuringTask(child)
         }
