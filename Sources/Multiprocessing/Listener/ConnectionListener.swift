@@ -25,6 +25,9 @@ public final class ConnectionListener: Sendable {
     /// How long a connecting peer has to complete the challenge before `accept` drops it.
     public let handshakeTimeout: Duration
 
+    /// The largest frame the accepted connections take (``Connection/maximumFrameSize``).
+    public let maximumFrameSize: Int
+
     private let fd: CInt
     private let authenticationKey: [UInt8]?
     private let isClosed = ProtectedState(false)
@@ -37,6 +40,8 @@ public final class ConnectionListener: Sendable {
     ///   - authenticationKey: When set, every peer must prove it holds the same key.
     ///   - backlog: Connections the kernel queues before `accept`.
     ///   - handshakeTimeout: How long a connecting peer may take to authenticate.
+    ///   - maximumFrameSize: The largest frame an accepted connection takes: a server facing
+    ///     untrusted peers bounds what one frame can make it hold.
     /// - Throws: ``ConnectionError`` `.systemCallFailed` with `EADDRINUSE` when the address is
     ///   taken (a second listener on it), `ENAMETOOLONG` for a path over 107 bytes,
     ///   `EADDRNOTAVAIL` for a host that does not resolve.
@@ -44,8 +49,10 @@ public final class ConnectionListener: Sendable {
         address: ConnectionAddress = .uniqueAbstract(),
         authenticationKey: [UInt8]? = nil,
         backlog: Int = 128,
-        handshakeTimeout: Duration = .seconds(10)
+        handshakeTimeout: Duration = .seconds(10),
+        maximumFrameSize: Int = Connection.defaultMaximumFrameSize
     ) throws {
+        precondition(maximumFrameSize > 0, "maximumFrameSize must be positive")
         precondition(authenticationKey.map { !$0.isEmpty } ?? true, "an authentication key cannot be empty")
         let (kind, name, port) = address.socketParameters
         let bound: (fd: CInt, port: UInt16)
@@ -66,6 +73,7 @@ public final class ConnectionListener: Sendable {
         }
         self.authenticationKey = authenticationKey
         self.handshakeTimeout = handshakeTimeout
+        self.maximumFrameSize = maximumFrameSize
     }
 
     deinit {
@@ -112,9 +120,16 @@ public final class ConnectionListener: Sendable {
     ///
     /// - Throws: As ``accept(timeout:)``, and `CancellationError` when the task is cancelled.
     public func accept() async throws -> Connection {
+        try await authenticate(try await acceptWithoutHandshake())
+    }
+
+    /// The next peer, not yet authenticated: a server runs each handshake
+    /// (``authenticateAccepted(_:)``) in a task of its own, so that one slow peer cannot hold up
+    /// the accepts of the others.
+    func acceptWithoutHandshake() async throws -> Connection {
         while true {
             try checkOpen()
-            if let connection = try acceptNow() { return try await authenticate(connection) }
+            if let connection = try acceptNow() { return connection }
             do {
                 _ = try await EventLoop.shared.wait(
                     for: [EventLoop.Interest(fd: fd, readiness: .readable)],
@@ -148,7 +163,7 @@ public final class ConnectionListener: Sendable {
             adopting: accepted,
             readable: true,
             writable: true,
-            maximumFrameSize: Connection.defaultMaximumFrameSize
+            maximumFrameSize: maximumFrameSize
         )
     }
 
@@ -156,6 +171,11 @@ public final class ConnectionListener: Sendable {
     private func authenticate(_ connection: Connection) throws -> Connection {
         guard authenticationKey != nil else { return connection }
         return try blockingAwait { try await self.authenticate(connection) }.get()
+    }
+
+    /// Authenticates a connection from ``acceptWithoutHandshake()``; closes it if that fails.
+    func authenticateAccepted(_ connection: Connection) async throws {
+        _ = try await authenticate(connection)
     }
 
     private func authenticate(_ connection: Connection) async throws -> Connection {

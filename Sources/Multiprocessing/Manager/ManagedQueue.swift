@@ -1,0 +1,48 @@
+/// A queue that lives in a ``Manager``'s server: Python's `Manager().Queue()`. Unlike
+/// ``ProcessQueue`` it is reachable over the network, and a `get` waits in the server without
+/// holding a server thread. An element taken for a client that vanished before the answer reached
+/// it goes back to the front of the queue.
+public struct ManagedQueue<Element: Codable & Sendable>: Sendable, Codable, Hashable {
+    let reference: ManagedReference
+
+    /// Adds `element` at the end.
+    public func put(_ element: Element) throws {
+        _ = try reference.call(.put(try ManagedReference.encode(element)))
+    }
+
+    /// Takes the first element, waiting up to `timeout` (`nil`: as long as it takes).
+    ///
+    /// - Throws: ``ManagerError`` `.timedOut`.
+    public func get(timeout: Duration? = nil) throws -> Element {
+        let nanoseconds = timeout.map { duration -> Int64 in
+            let (seconds, attoseconds) = duration.components
+            return max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        }
+        let response = try reference.call(.take(timeoutNanoseconds: nanoseconds))
+        guard case .optionalBytes(let bytes) = response else { throw ManagedReference.unexpected(response) }
+        guard let bytes else { throw ManagerError(.timedOut, "the queue stayed empty for \(timeout ?? .zero)") }
+        return try ManagedReference.decode(Element.self, from: bytes)
+    }
+
+    /// How many elements wait (Python's `qsize`).
+    public func count() throws -> Int {
+        let response = try reference.call(.count)
+        guard case .count(let count) = response else { throw ManagedReference.unexpected(response) }
+        return count
+    }
+}
+
+/// A proxy for a ``ManagedObject`` of your own in a ``Manager``'s server.
+public struct ManagedObjectProxy<Object: ManagedObject>: Sendable, Codable, Hashable {
+    let reference: ManagedReference
+
+    /// Sends `request` to the hosted object and returns its response.
+    ///
+    /// - Throws: ``ManagerError`` `.remoteFailure` when the object's `handle` threw.
+    @discardableResult
+    public func call(_ request: Object.Request) throws -> Object.Response {
+        let response = try reference.call(.call(try ManagedReference.encode(request)))
+        guard case .bytes(let bytes) = response else { throw ManagedReference.unexpected(response) }
+        return try ManagedReference.decode(Object.Response.self, from: bytes)
+    }
+}

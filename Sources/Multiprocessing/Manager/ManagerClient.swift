@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A process's connections to one manager server, shared by every proxy of that manager in the
+/// process: a call borrows an idle connection (or opens one), so calls from many threads run at
+/// once, and a blocking queue `get` holds only its own connection.
+final class ManagerClient: Sendable {
+    let address: ConnectionAddress
+    private let authenticationKey: [UInt8]
+    private let idle = ProtectedState<[Connection]>([])
+
+    private init(address: ConnectionAddress, authenticationKey: [UInt8]) {
+        self.address = address
+        self.authenticationKey = authenticationKey
+    }
+
+    private struct CacheKey: Hashable {
+        var address: ConnectionAddress
+        var authenticationKey: [UInt8]
+    }
+
+    /// Clients by address, with the pid that made them: a forked child must not use its parent's
+    /// sockets (requests from both would interleave), so it makes its own.
+    private static let clients = ProtectedState<(pid: Int32, clients: [CacheKey: ManagerClient])>((0, [:]))
+
+    static func shared(address: ConnectionAddress, authenticationKey: [UInt8]) -> ManagerClient {
+        let pid = system_getpid()
+        return clients.withLock { cache in
+            if cache.pid != pid { cache = (pid, [:]) }
+            let key = CacheKey(address: address, authenticationKey: authenticationKey)
+            if let client = cache.clients[key] { return client }
+            let client = ManagerClient(address: address, authenticationKey: authenticationKey)
+            cache.clients[key] = client
+            return client
+        }
+    }
+
+    /// Sends one request and returns the server's answer; a `.failure` answer is thrown.
+    ///
+    /// - Throws: ``ManagerError`` (the server's, or `.serverUnreachable`).
+    func call(_ request: ManagerRequest) throws -> ManagerResponse {
+        let connection = try borrow()
+        let response: ManagerResponse
+        do {
+            try connection.send(request)
+            response = try connection.receive(ManagerResponse.self)
+        } catch {
+            connection.close()
+            throw ManagerError(
+                .serverUnreachable,
+                "the manager at \(address) went away during \(request.operation.name): \(error)"
+            )
+        }
+        idle.withLock { $0.append(connection) }
+        if case .failure(let error) = response { throw error }
+        return response
+    }
+
+    private func borrow() throws -> Connection {
+        if let connection = idle.withLock({ $0.popLast() }) { return connection }
+        do {
+            return try Connection.connect(to: address, authenticationKey: authenticationKey, timeout: .seconds(30))
+        } catch {
+            throw ManagerError(.serverUnreachable, "cannot reach the manager at \(address): \(error)")
+        }
+    }
+}
+
+/// What a proxy holds: which manager, which object. It is all a proxy sends when it crosses to
+/// another process, which then opens its own connection to the manager.
+struct ManagedReference: Codable, Sendable, Hashable {
+    var address: ConnectionAddress
+    var authenticationKey: [UInt8]
+    var object: UInt64
+
+    var client: ManagerClient { ManagerClient.shared(address: address, authenticationKey: authenticationKey) }
+
+    func call(_ operation: ManagerOperation) throws -> ManagerResponse {
+        try client.call(ManagerRequest(object: object, operation: operation))
+    }
+
+    static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        try BinaryEncoder().encode(value)
+    }
+
+    static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws -> Value {
+        do { return try BinaryDecoder().decode(type, from: bytes) } catch {
+            throw ManagerError(.undecodable, "a stored value is not a \(Value.self): \(error)")
+        }
+    }
+
+    static func unexpected(_ response: ManagerResponse) -> ManagerError {
+        ManagerError(.undecodable, "the manager answered \(response), which this proxy does not expect")
+    }
+}
