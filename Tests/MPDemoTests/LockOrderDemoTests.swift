@@ -14,15 +14,19 @@ struct LockOrderDemoTests {
         #expect(LockOrderRun.countOutOfOrder([]) == 0)
     }
 
-    @Test("with the fair lock the list is 1...N, for threads and for processes", arguments: [false, true])
-    func fairLockInOrder(processes: Bool) throws {
+    @Test(
+        "with the fair lock the list is 1...N, for threads and for processes, in shared memory or a Manager's list",
+        arguments: [(false, false), (true, false), (true, true)]
+    )
+    func fairLockInOrder(processes: Bool, managedList: Bool) throws {
         let workers = processes ? 8 : 40
         let run = try LockOrderRun(
             workers: workers,
             processes: processes,
             pauseSeconds: 0.002,
             fairness: .firstComeFirstServed,
-            orderedStart: true
+            orderedStart: true,
+            managedList: managedList
         )
         #expect(run.list == Array(1...Int32(workers)))
         #expect(run.outOfOrder == 0)

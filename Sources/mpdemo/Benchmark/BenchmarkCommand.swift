@@ -13,7 +13,8 @@ struct BenchmarkCommand: ParsableCommand {
 
     @Option(
         parsing: .upToNextOption,
-        help: "Only these groups (speed-test, process-start, pipe, shared-memory) or metric ids."
+        help:
+            "Only these groups (speed-test, process-start, pipe, shared-memory, queue, queue-traffic, pool, manager) or metric ids."
     )
     var only: [String] = []
 

@@ -33,6 +33,7 @@ struct BenchmarkSizes {
     var sharedArrayMiB: Int
     var queueCounts: [Int]
     var tinyTasks: Int
+    var managerOperations: Int
 
     static let quick = BenchmarkSizes(
         fibonacciN: 27,
@@ -43,7 +44,8 @@ struct BenchmarkSizes {
         sharedIncrements: 200_000,
         sharedArrayMiB: 64,
         queueCounts: [10_000, 100_000],
-        tinyTasks: 5_000
+        tinyTasks: 5_000,
+        managerOperations: 2_000
     )
     static let full = BenchmarkSizes(
         fibonacciN: 35,
@@ -54,7 +56,8 @@ struct BenchmarkSizes {
         sharedIncrements: 1_000_000,
         sharedArrayMiB: 256,
         queueCounts: [10_000, 100_000, 1_000_000],
-        tinyTasks: 20_000
+        tinyTasks: 20_000,
+        managerOperations: 10_000
     )
 }
 
@@ -320,7 +323,37 @@ enum BenchmarkSuite {
             queueGroup(sizes),
             queueTrafficGroup(sizes),
             poolGroup(sizes),
+            managerGroup(sizes),
         ]
+    }
+
+    /// List appends and dictionary set/get through a manager from two processes, against
+    /// `manager_bench.py`.
+    static func managerGroup(_ sizes: BenchmarkSizes) -> BenchmarkGroup {
+        let count = sizes.managerOperations
+        func rate(_ id: String, _ label: String, _ key: String) -> Metric {
+            Metric(
+                id: "manager.\(id)",
+                label: label,
+                unit: "ops/s",
+                direction: .higher,
+                swiftKey: key,
+                pythonPath: [key]
+            )
+        }
+        return BenchmarkGroup(
+            name: "manager",
+            metrics: [
+                rate("list-append", "Manager list.append from 2 processes, \(count) each", "list_append_per_s"),
+                rate("dict-set-get", "Manager dict set then get from 2 processes, \(count) each", "dict_set_get_per_s"),
+            ],
+            runSwift: {
+                let (appends, setGet) = try ManagerMeasurements.measure(count: count)
+                return ["list_append_per_s": appends, "dict_set_get_per_s": setGet]
+            },
+            pythonScript: "manager_bench.py",
+            pythonArguments: ["--count", "\(count)"]
+        )
     }
 
     /// Demo #6: numbers through a queue to a reader process, against `queue_demo.py`.

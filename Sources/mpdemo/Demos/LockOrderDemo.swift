@@ -12,8 +12,7 @@ struct LockOrderWorker: ParallelTask {
     var index: Int32
     var pauseSeconds: Double
     var lock: ProcessLock?
-    var list: SharedArray<Int32>
-    var count: SharedValue<Int>
+    var list: LockOrderList
     var arrival: Connection
 
     func run() throws -> NoOutput {
@@ -21,9 +20,29 @@ struct LockOrderWorker: ParallelTask {
         if let lock { try lock.lock() }
         defer { lock?.unlock() }
         if index % 2 == 0 { Thread.sleep(forTimeInterval: pauseSeconds) }
-        // Python's list.append: one slot, taken atomically, so nothing is lost without the lock either.
-        list[count.wrappingAdd(1) - 1] = index
+        try list.append(index)
         return NoOutput()
+    }
+}
+
+/// Where the workers append: a `Manager().list()` as on the slide, or an array in shared memory.
+enum LockOrderList: Codable, Sendable {
+    case managed(ManagedList<Int32>)
+    case shared(SharedArray<Int32>, count: SharedValue<Int>)
+
+    func append(_ value: Int32) throws {
+        switch self {
+        case .managed(let list): try list.append(value)
+        // Python's list.append: one slot, taken atomically, so nothing is lost without the lock either.
+        case .shared(let slots, let count): slots[count.wrappingAdd(1) - 1] = value
+        }
+    }
+
+    func contents() throws -> [Int32] {
+        switch self {
+        case .managed(let list): try list.toArray()
+        case .shared(let slots, let count): Array(slots.toArray().prefix(count.loadWithoutLock()))
+        }
     }
 }
 
@@ -46,7 +65,10 @@ struct LockOrderDemo: ParsableCommand {
         case fair, unordered
     }
 
-    @Option(name: [.customLong("threads"), .customLong("workers")], help: "The number of workers.")
+    @Option(
+        name: [.customLong("threads"), .customLong("workers"), .customLong("count")],
+        help: "The number of workers."
+    )
     var workers = 100
 
     @Flag(help: "Workers are processes (Demo #4) instead of threads (Demo #3).")
@@ -64,6 +86,13 @@ struct LockOrderDemo: ParsableCommand {
     @Flag(help: "Start the workers as fast as possible instead of each once the previous one waits.")
     var freeStart = false
 
+    enum ListKind: String, ExpressibleByArgument {
+        case managed, shared
+    }
+
+    @Option(help: "managed: a Manager's list, as on the slide (Manager().list()). shared: an array in shared memory.")
+    var list: ListKind = .managed
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -78,7 +107,8 @@ struct LockOrderDemo: ParsableCommand {
             processes: processes,
             pauseSeconds: sleep,
             fairness: noLock ? nil : (lock == .fair ? .firstComeFirstServed : .unordered),
-            orderedStart: !freeStart
+            orderedStart: !freeStart,
+            managedList: list == .managed
         )
         let lockName = noLock ? "none" : (lock == .fair ? "first-come-first-served" : "unordered")
         if !quiet {
@@ -87,7 +117,7 @@ struct LockOrderDemo: ParsableCommand {
             print(
                 "\(run.outOfOrder) of \(workers) out of order, \(String(format: "%.2f", run.seconds)) s "
                     + "(\(processes ? "processes" : "threads"), lock: \(lockName)"
-                    + "\(freeStart ? ", free start" : ""))"
+                    + "\(freeStart ? ", free start" : ""), list: \(list.rawValue))"
             )
         }
 
@@ -97,6 +127,7 @@ struct LockOrderDemo: ParsableCommand {
         figures["workers"] = processes ? "processes" : "threads"
         figures["lock"] = lockName
         figures["ordered_start"] = !freeStart
+        figures["list_kind"] = list.rawValue
         figures["list"] = run.list.map(Int.init)
         figures["out_of_order"] = run.outOfOrder
         figures["seconds"] = run.seconds
@@ -144,11 +175,18 @@ struct LockOrderRun {
         processes: Bool,
         pauseSeconds: Double,
         fairness: ProcessLock.Fairness?,
-        orderedStart: Bool
+        orderedStart: Bool,
+        managedList: Bool = false
     ) throws {
         let lock = try fairness.map { try ProcessLock(fairness: $0) }
-        let slots = try SharedArray<Int32>(repeating: 0, count: workers)
-        let count = try SharedValue(0)
+        let manager = managedList ? try Manager() : nil
+        defer { manager?.shutdown() }
+        let destination: LockOrderList =
+            if let manager {
+                .managed(try manager.list(of: Int32.self))
+            } else {
+                .shared(try SharedArray<Int32>(repeating: 0, count: workers), count: try SharedValue(0))
+            }
         let (arrivals, arrivalForWorkers) = try Connection.pipe()
         let clock = ContinuousClock()
         let start = clock.now
@@ -159,8 +197,7 @@ struct LockOrderRun {
                 index: index,
                 pauseSeconds: pauseSeconds,
                 lock: lock,
-                list: slots,
-                count: count,
+                list: destination,
                 arrival: arrivalForWorkers
             )
             let pid: Int32
@@ -185,7 +222,7 @@ struct LockOrderRun {
         for thread in threads { _ = try thread.value() }
         for child in children { _ = try child.value() }
         seconds = Double((clock.now - start) / .milliseconds(1)) / 1000
-        list = Array(slots.toArray().prefix(count.loadWithoutLock()))
+        list = try destination.contents()
     }
 }
 
