@@ -158,14 +158,27 @@ struct ConnectionListenerTests {
 
     @Test("fifty clients at once from threads, all served by awaited accepts")
     func manyClients() async throws {
-        let listener = try ConnectionListener(address: .tcp(host: "127.0.0.1", port: 0), authenticationKey: Self.key)
+        // `accept` authenticates one peer at a time, so the last client waits for the 49 handshakes
+        // before it: generous deadlines on both sides keep a slow machine (a sanitizer build next
+        // to the rest of the suite) from turning that wait into a failure.
+        let listener = try ConnectionListener(
+            address: .tcp(host: "127.0.0.1", port: 0),
+            authenticationKey: Self.key,
+            handshakeTimeout: .seconds(120)
+        )
         let address = listener.address
         let answers = ProtectedCounter()
         // Blocking clients on threads of their own: on Dispatch's threads they would starve the
         // cooperative pool that serves them.
         let clients = (0..<50).map { index in
             WorkerThread(isDaemon: true) {
-                guard let connection = try? Connection.connect(to: address, authenticationKey: Self.key) else { return }
+                guard
+                    let connection = try? Connection.connect(
+                        to: address,
+                        authenticationKey: Self.key,
+                        timeout: .seconds(120)
+                    )
+                else { return }
                 defer { connection.close() }
                 try? connection.send("client \(index)")
                 if (try? connection.receive(Int.self)) == "client \(index)".count { answers.increment() }
