@@ -13,8 +13,14 @@ flags=(-swift-version 6 -enable-upcoming-feature ExistentialAny -sanitize=fuzzer
 swiftc "${flags[@]}" "${codec[@]}" Fuzz/FuzzDecoder.swift -o "$work/fuzz-decoder"
 swiftc "${flags[@]}" Sources/Multiprocessing/Connection/FrameFormat.swift Fuzz/FuzzFrameReader.swift \
     -o "$work/fuzz-frames"
+manager=(
+    Sources/Multiprocessing/Manager/ManagerProtocol.swift Sources/Multiprocessing/Manager/HostedObject.swift
+    Sources/Multiprocessing/Manager/ManagedObject.swift Sources/Multiprocessing/Errors/ManagerError.swift
+    Sources/Multiprocessing/Internal/ProtectedState.swift
+)
+swiftc "${flags[@]}" "${codec[@]}" "${manager[@]}" Fuzz/FuzzManagerRequest.swift -o "$work/fuzz-manager"
 
-for target in decoder frames; do
+for target in decoder frames manager; do
     rm -rf "$work/corpus-$target"
     cp -r "Fuzz/corpus/$target" "$work/corpus-$target"
     echo "== fuzzing $target for ${seconds}s"

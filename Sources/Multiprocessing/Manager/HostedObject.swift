@@ -53,6 +53,11 @@ final class HostedObject: Sendable {
             guard kind == .queue else { return wrongKind(operation) }
             return .optionalBytes(await take(timeout: timeout))
         }
+        return handleImmediately(operation)
+    }
+
+    /// Every operation but a queue's `take`, which may wait: answered at once.
+    func handleImmediately(_ operation: ManagerOperation) -> ManagerResponse {
         let (response, woken) = state.withLock { storage in apply(operation, to: &storage) }
         woken?.continuation.resume(returning: woken?.element)
         return response
