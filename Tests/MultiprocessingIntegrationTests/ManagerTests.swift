@@ -113,6 +113,68 @@ struct ManagerTests {
         manager.shutdown()
     }
 
+    @Test("a hosted lock excludes three processes; a killed holder's lock goes to the next waiter")
+    func hostedLock() async throws {
+        let manager = try Manager()
+        let lock = try manager.lock()
+        let total = try manager.value(0)
+        let children = (0..<3).map { _ in
+            ChildProcess(running: LockedManagedIncrementTask(lock: lock, value: total, times: 20))
+        }
+        for child in children { try child.start() }
+        for child in children { _ = try await child.value() }
+        #expect(try total.load() == 60)
+
+        let (ready, readyForHolder) = try Connection.pipe()
+        let holder = ChildProcess(running: HoldManagedLockTask(lock: lock, ready: readyForHolder))
+        try holder.start()
+        readyForHolder.close()
+        _ = try await ready.receive(Int.self)
+        #expect(try lock.tryLock() == false)
+        try holder.kill()
+        _ = try await holder.join()
+        #expect(try lock.lock(timeout: .seconds(10)))
+        try lock.unlock()
+        #expect(throws: ManagerError.self) { try lock.unlock() }
+        manager.shutdown()
+    }
+
+    @Test("a hosted semaphore, event and namespace behave as Python's")
+    func hostedPrimitives() async throws {
+        let manager = try Manager()
+        let semaphore = try manager.semaphore(value: 2)
+        #expect(try semaphore.acquire())
+        #expect(try semaphore.acquire())
+        #expect(try semaphore.acquire(timeout: .milliseconds(20)) == false)
+        try semaphore.release()
+        #expect(try semaphore.acquire(timeout: .zero))
+
+        let event = try manager.event()
+        #expect(try event.isSet() == false)
+        #expect(try event.wait(timeout: .milliseconds(20)) == false)
+        let (ready, readyForWaiter) = try Connection.pipe()
+        let waiter = ChildProcess(running: WaitManagedEventTask(event: event, ready: readyForWaiter))
+        try waiter.start()
+        readyForWaiter.close()
+        _ = try await ready.receive(Int.self)
+        try event.set()
+        #expect(try await waiter.value())
+        #expect(try event.isSet())
+        try event.clear()
+        #expect(try event.isSet() == false)
+
+        let namespace = try manager.namespace()
+        try namespace.set(0.5, for: "threshold")
+        try namespace.set("fast", for: "mode")
+        #expect(try namespace.value(for: "threshold", as: Double.self) == 0.5)
+        #expect(try namespace.value(for: "missing", as: Int.self) == nil)
+        #expect(try namespace.names() == ["threshold", "mode"])
+        #expect(throws: ManagerError.self) { try namespace.value(for: "mode", as: Double.self) }
+        try namespace.remove("mode")
+        #expect(try namespace.names() == ["threshold"])
+        manager.shutdown()
+    }
+
     @Test("over TCP on loopback, from another process")
     func tcp() async throws {
         let manager = try Manager(address: .tcp(host: "127.0.0.1", port: 0))

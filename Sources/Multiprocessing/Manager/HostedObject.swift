@@ -4,23 +4,38 @@ final class HostedObject: Sendable {
     private let kind: ManagedObjectKind
     private let state: ProtectedState<Storage>
 
-    private struct Storage: @unchecked Sendable {
+    fileprivate struct Storage: @unchecked Sendable {
         var elements: [[UInt8]] = []
         /// A dictionary's keys in insertion order (Python's dict keeps it), and its entries.
         var keys: [[UInt8]] = []
         var entries: [[UInt8]: [UInt8]] = [:]
         var value: [UInt8]?
-        /// A queue's elements are `elements` from `head` on; takers wait here in arrival order.
+        /// A queue's elements are `elements` from `head` on.
         var head = 0
-        var takers: [(id: UInt64, continuation: CheckedContinuation<[UInt8]?, Never>)] = []
-        var nextTaker: UInt64 = 0
+        /// Who waits (a queue's takers, a lock's or semaphore's acquirers, an event's waiters), in
+        /// arrival order; each is resumed with a value (an element, or `[]` for "granted") or `nil`
+        /// when its timeout passes.
+        var waiters: [Waiter] = []
+        var nextWaiter: UInt64 = 0
+        /// A lock's or semaphore's free permits, and who holds the others (by client).
+        var permits = 0
+        var holders: [UInt64: Int] = [:]
+        var isSet = false
         /// A custom object's request handler (it owns the instance).
         var handler: (([UInt8]) throws -> [UInt8])?
     }
 
-    init(kind: ManagedObjectKind) {
+    fileprivate struct Waiter {
+        var id: UInt64
+        var client: UInt64
+        var continuation: CheckedContinuation<[UInt8]?, Never>
+    }
+
+    init(kind: ManagedObjectKind, initialCount: Int? = nil) {
         self.kind = kind
-        state = ProtectedState(Storage())
+        var storage = Storage()
+        storage.permits = kind == .lock ? 1 : max(0, initialCount ?? 1)
+        state = ProtectedState(storage)
     }
 
     init(custom type: any ManagedObject.Type) {
@@ -48,25 +63,32 @@ final class HostedObject: Sendable {
         }
     }
 
-    func handle(_ operation: ManagerOperation) async -> ManagerResponse {
-        if case .take(let timeout) = operation {
-            guard kind == .queue else { return wrongKind(operation) }
-            return .optionalBytes(await take(timeout: timeout))
+    func handle(_ operation: ManagerOperation, client: UInt64) async -> ManagerResponse {
+        switch (kind, operation) {
+        case (.queue, .take(let timeout)):
+            return .optionalBytes(await wait(client: client, timeout: timeout) { $0.takeElement() })
+        case (.lock, .acquire(let timeout)), (.semaphore, .acquire(let timeout)):
+            return .optionalBytes(await wait(client: client, timeout: timeout) { $0.takePermit(for: client) })
+        case (.event, .waitEvent(let timeout)):
+            return .optionalBytes(await wait(client: client, timeout: timeout) { $0.isSet ? [] : nil })
+        default:
+            return handleImmediately(operation, client: client)
         }
-        return handleImmediately(operation)
     }
 
-    /// Every operation but a queue's `take`, which may wait: answered at once.
-    func handleImmediately(_ operation: ManagerOperation) -> ManagerResponse {
-        let (response, woken) = state.withLock { storage in apply(operation, to: &storage) }
-        woken?.continuation.resume(returning: woken?.element)
+    /// Every operation but those that may wait: answered at once.
+    func handleImmediately(_ operation: ManagerOperation, client: UInt64 = 0) -> ManagerResponse {
+        let (response, woken) = state.withLock { storage in apply(operation, client: client, to: &storage) }
+        for wake in woken { wake.continuation.resume(returning: wake.element) }
         return response
     }
 
     /// Puts an element taken for a client that vanished back at the front of the queue.
     func giveBack(_ element: [UInt8]) {
-        let woken = state.withLock { storage -> (CheckedContinuation<[UInt8]?, Never>, [UInt8])? in
-            if !storage.takers.isEmpty { return (storage.takers.removeFirst().continuation, element) }
+        let woken = state.withLock { storage -> Woken? in
+            if !storage.waiters.isEmpty {
+                return Woken(continuation: storage.waiters.removeFirst().continuation, element: element)
+            }
             if storage.head > 0 {
                 storage.head -= 1
                 storage.elements[storage.head] = element
@@ -75,10 +97,21 @@ final class HostedObject: Sendable {
             }
             return nil
         }
-        if let (continuation, element) = woken { continuation.resume(returning: element) }
+        woken?.continuation.resume(returning: woken?.element)
     }
 
-    private struct Woken {
+    /// A client disconnected: the permits it held go back (to waiters first), and its waits end.
+    func clientLeft(_ client: UInt64) {
+        guard kind == .lock || kind == .semaphore else { return }
+        let woken = state.withLock { storage -> [Woken] in
+            let held = storage.holders.removeValue(forKey: client) ?? 0
+            storage.permits += held
+            return storage.grantPermits()
+        }
+        for wake in woken { wake.continuation.resume(returning: wake.element) }
+    }
+
+    fileprivate struct Woken {
         var continuation: CheckedContinuation<[UInt8]?, Never>
         var element: [UInt8]
     }
@@ -92,7 +125,11 @@ final class HostedObject: Sendable {
     }
 
     // swift-format-ignore: FunctionLength
-    private func apply(_ operation: ManagerOperation, to storage: inout Storage) -> (ManagerResponse, Woken?) {
+    private func apply(
+        _ operation: ManagerOperation,
+        client: UInt64,
+        to storage: inout Storage
+    ) -> (ManagerResponse, [Woken]) {
         switch (kind, operation) {
         case (.list, .append(let element)):
             storage.elements.append(element)
@@ -100,107 +137,156 @@ final class HostedObject: Sendable {
             storage.elements.append(contentsOf: elements)
         case (.list, .element(let index)):
             guard storage.elements.indices.contains(index) else {
-                return (outOfRange(index, storage.elements.count), nil)
+                return (outOfRange(index, storage.elements.count), [])
             }
-            return (.bytes(storage.elements[index]), nil)
+            return (.bytes(storage.elements[index]), [])
         case (.list, .setElement(let index, let element)):
             guard storage.elements.indices.contains(index) else {
-                return (outOfRange(index, storage.elements.count), nil)
+                return (outOfRange(index, storage.elements.count), [])
             }
             storage.elements[index] = element
         case (.list, .insert(let index, let element)):
             guard (0...storage.elements.count).contains(index) else {
-                return (outOfRange(index, storage.elements.count + 1), nil)
+                return (outOfRange(index, storage.elements.count + 1), [])
             }
             storage.elements.insert(element, at: index)
         case (.list, .remove(let index)):
             guard storage.elements.indices.contains(index) else {
-                return (outOfRange(index, storage.elements.count), nil)
+                return (outOfRange(index, storage.elements.count), [])
             }
-            return (.bytes(storage.elements.remove(at: index)), nil)
+            return (.bytes(storage.elements.remove(at: index)), [])
         case (.list, .snapshot):
-            return (.list(storage.elements), nil)
+            return (.list(storage.elements), [])
         case (.list, .removeAll):
             storage.elements.removeAll()
         case (.list, .count):
-            return (.count(storage.elements.count), nil)
+            return (.count(storage.elements.count), [])
         case (.dictionary, .lookUp(let key)):
-            return (.optionalBytes(storage.entries[key]), nil)
+            return (.optionalBytes(storage.entries[key]), [])
         case (.dictionary, .update(let key, let value)):
             let old = storage.entries.updateValue(value, forKey: key)
             if old == nil { storage.keys.append(key) }
-            return (.optionalBytes(old), nil)
+            return (.optionalBytes(old), [])
         case (.dictionary, .removeKey(let key)):
-            guard let old = storage.entries.removeValue(forKey: key) else { return (.optionalBytes(nil), nil) }
+            guard let old = storage.entries.removeValue(forKey: key) else { return (.optionalBytes(nil), []) }
             storage.keys.removeAll { $0 == key }
-            return (.optionalBytes(old), nil)
+            return (.optionalBytes(old), [])
         case (.dictionary, .entries):
-            return (.pairs(storage.keys.flatMap { [$0, storage.entries[$0] ?? []] }), nil)
+            return (.pairs(storage.keys.flatMap { [$0, storage.entries[$0] ?? []] }), [])
         case (.dictionary, .count):
-            return (.count(storage.entries.count), nil)
+            return (.count(storage.entries.count), [])
         case (.dictionary, .removeAll):
             storage.entries.removeAll()
             storage.keys.removeAll()
         case (.value, .load):
-            return (.optionalBytes(storage.value), nil)
+            return (.optionalBytes(storage.value), [])
         case (.value, .store(let value)):
             storage.value = value
         case (.value, .exchange(let value)):
             defer { storage.value = value }
-            return (.optionalBytes(storage.value), nil)
+            return (.optionalBytes(storage.value), [])
         case (.queue, .put(let element)):
-            if !storage.takers.isEmpty {
-                return (.done, Woken(continuation: storage.takers.removeFirst().continuation, element: element))
+            if !storage.waiters.isEmpty {
+                return (.done, [Woken(continuation: storage.waiters.removeFirst().continuation, element: element)])
             }
             storage.elements.append(element)
         case (.queue, .count):
-            return (.count(storage.elements.count - storage.head), nil)
+            return (.count(storage.elements.count - storage.head), [])
         case (.custom, .call(let request)):
-            guard let handler = storage.handler else { return (wrongKind(operation), nil) }
-            do { return (.bytes(try handler(request)), nil) } catch let error as ManagerError {
-                return (.failure(error), nil)
+            guard let handler = storage.handler else { return (wrongKind(operation), []) }
+            do { return (.bytes(try handler(request)), []) } catch let error as ManagerError {
+                return (.failure(error), [])
             } catch {
-                return (.failure(ManagerError(.remoteFailure, "\(error)")), nil)
+                return (.failure(ManagerError(.remoteFailure, "\(error)")), [])
             }
+        case (.lock, .release), (.semaphore, .release):
+            if kind == .lock && storage.permits > 0 {
+                return (.failure(ManagerError(.remoteFailure, "release of a lock nobody holds")), [])
+            }
+            // Any client may release (Python's Lock); the permit is counted back from its taker.
+            if let holder = storage.holders.first(where: { $0.key == client }) ?? storage.holders.first {
+                storage.holders[holder.key] = holder.value > 1 ? holder.value - 1 : nil
+            }
+            storage.permits += 1
+            return (.done, storage.grantPermits())
+        case (.event, .setEvent):
+            storage.isSet = true
+            let woken = storage.waiters.map { Woken(continuation: $0.continuation, element: []) }
+            storage.waiters.removeAll()
+            return (.done, woken)
+        case (.event, .clearEvent):
+            storage.isSet = false
+        case (.event, .isEventSet):
+            return (.count(storage.isSet ? 1 : 0), [])
         default:
-            return (wrongKind(operation), nil)
+            return (wrongKind(operation), [])
         }
-        return (.done, nil)
+        return (.done, [])
     }
 
-    /// The next queue element, waiting (as a suspended task) until one is put or `timeout` passes.
-    private func take(timeout: Int64?) async -> [UInt8]? {
+    /// What `attempt` gives at once, or else waits (as a suspended task, in arrival order) until an
+    /// operation hands this waiter a value, or `timeout` passes (`nil`).
+    private func wait(
+        client: UInt64,
+        timeout: Int64?,
+        attempt: @escaping (inout Storage) -> [UInt8]?
+    ) async -> [UInt8]? {
         await withCheckedContinuation { (continuation: CheckedContinuation<[UInt8]?, Never>) in
-            let (element, ticket) = state.withLock { storage -> ([UInt8]?, UInt64?) in
-                if storage.head < storage.elements.count {
-                    let element = storage.elements[storage.head]
-                    storage.head += 1
-                    if storage.head > 1024, storage.head * 2 > storage.elements.count {
-                        storage.elements.removeFirst(storage.head)
-                        storage.head = 0
-                    }
-                    return (element, nil)
-                }
+            let (value, ticket) = state.withLock { storage -> ([UInt8]?, UInt64?) in
+                if storage.waiters.isEmpty, let value = attempt(&storage) { return (value, nil) }
                 if let timeout, timeout <= 0 { return (nil, nil) }
-                storage.nextTaker += 1
-                storage.takers.append((storage.nextTaker, continuation))
-                return (nil, storage.nextTaker)
+                storage.nextWaiter += 1
+                storage.waiters.append(Waiter(id: storage.nextWaiter, client: client, continuation: continuation))
+                return (nil, storage.nextWaiter)
             }
             guard let ticket else {
-                continuation.resume(returning: element)
+                continuation.resume(returning: value)
                 return
             }
             if let timeout {
                 Task {
                     try? await Task.sleep(for: .nanoseconds(timeout))
                     let expired = state.withLock { storage -> CheckedContinuation<[UInt8]?, Never>? in
-                        guard let index = storage.takers.firstIndex(where: { $0.id == ticket }) else { return nil }
-                        return storage.takers.remove(at: index).continuation
+                        guard let index = storage.waiters.firstIndex(where: { $0.id == ticket }) else { return nil }
+                        return storage.waiters.remove(at: index).continuation
                     }
                     expired?.resume(returning: nil)
                 }
             }
         }
+    }
+}
+
+extension HostedObject.Storage {
+    /// A queue's first element, if any.
+    mutating func takeElement() -> [UInt8]? {
+        guard head < elements.count else { return nil }
+        let element = elements[head]
+        head += 1
+        if head > 1024, head * 2 > elements.count {
+            elements.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+
+    /// A permit for `client`, if one is free (`[]` means granted).
+    mutating func takePermit(for client: UInt64) -> [UInt8]? {
+        guard permits > 0 else { return nil }
+        permits -= 1
+        holders[client, default: 0] += 1
+        return []
+    }
+
+    /// Hands free permits to waiting acquirers, first come first served.
+    mutating func grantPermits() -> [HostedObject.Woken] {
+        var woken: [HostedObject.Woken] = []
+        while permits > 0, !waiters.isEmpty {
+            let waiter = waiters.removeFirst()
+            _ = takePermit(for: waiter.client)
+            woken.append(HostedObject.Woken(continuation: waiter.continuation, element: []))
+        }
+        return woken
     }
 }
 
@@ -228,6 +314,12 @@ extension ManagerOperation {
         case .put: "put(_:)"
         case .take: "get(timeout:)"
         case .call: "call(_:)"
+        case .acquire: "lock(timeout:)"
+        case .release: "unlock()"
+        case .setEvent: "set()"
+        case .clearEvent: "clear()"
+        case .isEventSet: "isSet"
+        case .waitEvent: "wait(timeout:)"
         }
     }
 }

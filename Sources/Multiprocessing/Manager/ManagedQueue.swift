@@ -14,11 +14,7 @@ public struct ManagedQueue<Element: Codable & Sendable>: Sendable, Codable, Hash
     ///
     /// - Throws: ``ManagerError`` `.timedOut`.
     public func get(timeout: Duration? = nil) throws -> Element {
-        let nanoseconds = timeout.map { duration -> Int64 in
-            let (seconds, attoseconds) = duration.components
-            return max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-        }
-        let response = try reference.call(.take(timeoutNanoseconds: nanoseconds))
+        let response = try reference.call(.take(timeoutNanoseconds: ManagedReference.nanoseconds(timeout)))
         guard case .optionalBytes(let bytes) = response else { throw ManagedReference.unexpected(response) }
         guard let bytes else { throw ManagerError(.timedOut, "the queue stayed empty for \(timeout ?? .zero)") }
         return try ManagedReference.decode(Element.self, from: bytes)

@@ -10,6 +10,7 @@
 /// ```
 ///
 /// The proxies (``ManagedList``, ``ManagedDictionary``, ``ManagedValue``, ``ManagedQueue``,
+/// ``ManagedNamespace``, ``ManagedLock``, ``ManagedSemaphore``, ``ManagedEvent``,
 /// ``ManagedObjectProxy``) are `Codable`: put them in a task and the child reaches the same object.
 /// Every operation is one atomic request. Clients prove they hold the manager's authentication
 /// key before any object is reachable (an HMAC challenge), frames are bounded, and the server
@@ -145,9 +146,34 @@ public final class Manager: Sendable {
         return ManagedObjectProxy(reference: try create(.custom, typeName: name))
     }
 
-    private func create(_ kind: ManagedObjectKind, typeName: String? = nil) throws -> ManagedReference {
+    /// A new lock: Python's `Manager().Lock()`.
+    public func lock() throws -> ManagedLock {
+        ManagedLock(reference: try create(.lock))
+    }
+
+    /// A new counting semaphore with `value` permits: Python's `Manager().Semaphore(value)`.
+    public func semaphore(value: Int = 1) throws -> ManagedSemaphore {
+        precondition(value >= 0, "a semaphore starts with 0 or more permits, not \(value)")
+        return ManagedSemaphore(reference: try create(.semaphore, initialCount: value))
+    }
+
+    /// A new event, not set: Python's `Manager().Event()`.
+    public func event() throws -> ManagedEvent {
+        ManagedEvent(reference: try create(.event))
+    }
+
+    /// A new namespace: Python's `Manager().Namespace()`.
+    public func namespace() throws -> ManagedNamespace {
+        ManagedNamespace(reference: try create(.dictionary))
+    }
+
+    private func create(
+        _ kind: ManagedObjectKind,
+        typeName: String? = nil,
+        initialCount: Int? = nil
+    ) throws -> ManagedReference {
         let manager = ManagedReference(address: address, authenticationKey: authenticationKey, object: 0)
-        let response = try manager.call(.create(kind: kind, typeName: typeName))
+        let response = try manager.call(.create(kind: kind, typeName: typeName, initialCount: initialCount))
         guard case .object(let id) = response else { throw ManagedReference.unexpected(response) }
         return ManagedReference(address: address, authenticationKey: authenticationKey, object: id)
     }

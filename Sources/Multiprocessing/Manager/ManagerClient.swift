@@ -90,6 +90,24 @@ struct ManagedReference: Codable, Sendable, Hashable {
         }
     }
 
+    /// A timeout as the wire carries it: nanoseconds, or `nil` for none.
+    static func nanoseconds(_ timeout: Duration?) -> Int64? {
+        timeout.map { duration in
+            let (seconds, attoseconds) = duration.components
+            return max(
+                0,
+                seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue + attoseconds / 1_000_000_000
+            )
+        }
+    }
+
+    /// Whether a wait was granted (`[]`) or timed out (`nil`).
+    func granted(_ operation: ManagerOperation) throws -> Bool {
+        let response = try call(operation)
+        guard case .optionalBytes(let bytes) = response else { throw Self.unexpected(response) }
+        return bytes != nil
+    }
+
     static func unexpected(_ response: ManagerResponse) -> ManagerError {
         ManagerError(.undecodable, "the manager answered \(response), which this proxy does not expect")
     }

@@ -12,13 +12,13 @@ struct ManagerRequest: Codable, Sendable {
 
 /// The kinds of object a manager hosts.
 enum ManagedObjectKind: String, Codable, Sendable {
-    case list, dictionary, value, queue, custom
+    case list, dictionary, value, queue, custom, lock, semaphore, event
 }
 
 /// One operation on one object (object 0 is the manager itself: creating objects).
 enum ManagerOperation: Codable, Sendable {
     // The manager.
-    case create(kind: ManagedObjectKind, typeName: String?)
+    case create(kind: ManagedObjectKind, typeName: String?, initialCount: Int?)
     case ping
     // Lists.
     case append([UInt8])
@@ -44,6 +44,14 @@ enum ManagerOperation: Codable, Sendable {
     case take(timeoutNanoseconds: Int64?)
     // Custom objects.
     case call([UInt8])
+    // Locks and semaphores: a permit, waiting up to the timeout; and giving one back.
+    case acquire(timeoutNanoseconds: Int64?)
+    case release
+    // Events.
+    case setEvent
+    case clearEvent
+    case isEventSet
+    case waitEvent(timeoutNanoseconds: Int64?)
 }
 
 /// The server's answer.

@@ -40,6 +40,7 @@ enum ManagerServerStart: Codable, Sendable {
 final class ManagerServer: Sendable {
     private let objects = ProtectedState<[UInt64: HostedObject]>([:])
     private let nextID = ProtectedState<UInt64>(1)
+    private let nextClient = ProtectedState<UInt64>(0)
 
     func serve(_ listener: ConnectionListener) async throws {
         try await withThrowingDiscardingTaskGroup { group in
@@ -56,7 +57,16 @@ final class ManagerServer: Sendable {
 
     /// Answers requests until the client disconnects or sends bytes that are not a request.
     func serveClient(_ connection: Connection) async {
-        defer { connection.close() }
+        let client = nextClient.withLock { next in
+            next += 1
+            return next
+        }
+        defer {
+            connection.close()
+            // Locks and semaphore permits this client held are given back: a killed holder does
+            // not leave them taken forever (Python's manager does).
+            for object in objects.withLock({ Array($0.values) }) { object.clientLeft(client) }
+        }
         while true {
             let request: ManagerRequest
             do {
@@ -70,7 +80,7 @@ final class ManagerServer: Sendable {
                 guard (try? await connection.send(ManagerResponse.failure(failure))) != nil else { return }
                 continue
             }
-            let response = await handle(request)
+            let response = await handle(request, client: client)
             guard (try? await connection.send(response)) != nil else {
                 // An element taken for a client that vanished meanwhile goes back: nothing is lost.
                 if case .take = request.operation, case .optionalBytes(let taken?) = response {
@@ -81,21 +91,22 @@ final class ManagerServer: Sendable {
         }
     }
 
-    func handle(_ request: ManagerRequest) async -> ManagerResponse {
+    func handle(_ request: ManagerRequest, client: UInt64) async -> ManagerResponse {
         if request.object == 0 {
             switch request.operation {
             case .ping: return .done
-            case .create(let kind, let typeName): return create(kind, typeName: typeName)
+            case .create(let kind, let typeName, let initialCount):
+                return create(kind, typeName: typeName, initialCount: initialCount)
             default: return .failure(ManagerError(.wrongKind, "the manager itself only creates objects"))
             }
         }
         guard let object = objects.withLock({ $0[request.object] }) else {
             return .failure(ManagerError(.objectNotFound, "no object #\(request.object) in this manager"))
         }
-        return await object.handle(request.operation)
+        return await object.handle(request.operation, client: client)
     }
 
-    private func create(_ kind: ManagedObjectKind, typeName: String?) -> ManagerResponse {
+    private func create(_ kind: ManagedObjectKind, typeName: String?, initialCount: Int?) -> ManagerResponse {
         let object: HostedObject
         if kind == .custom {
             guard let typeName, let type = _typeByName(typeName) as? any ManagedObject.Type else {
@@ -105,7 +116,12 @@ final class ManagerServer: Sendable {
             }
             object = HostedObject(custom: type)
         } else {
-            object = HostedObject(kind: kind)
+            if let initialCount, initialCount < 0 {
+                return .failure(
+                    ManagerError(.remoteFailure, "a semaphore cannot start below 0, not at \(initialCount)")
+                )
+            }
+            object = HostedObject(kind: kind, initialCount: initialCount)
         }
         let id = nextID.withLock { next in
             defer { next += 1 }
