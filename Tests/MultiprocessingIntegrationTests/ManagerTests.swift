@@ -208,6 +208,16 @@ struct ManagerTests {
             return
         }
         #expect(error.code == .undecodable)
+        // A "type name" with a symbolic reference (a control byte and an offset the runtime would follow).
+        let hostileName = String(decoding: [0x01, 0xFF, 0xFF, 0xFF, 0x7F, 0x24], as: UTF8.self)
+        try await client.send(
+            ManagerRequest(object: 0, operation: .create(kind: .custom, typeName: hostileName, initialCount: nil))
+        )
+        guard case .failure(let refusal) = try await client.receive(ManagerResponse.self) else {
+            Issue.record("a hostile type name was accepted")
+            return
+        }
+        #expect(refusal.code == .objectNotFound)
         try await client.sendBytes([0xFF, 0x00, 0x13])
         _ = try? await client.receive(ManagerResponse.self)
         client.close()

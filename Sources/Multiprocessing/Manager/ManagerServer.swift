@@ -109,7 +109,11 @@ final class ManagerServer: Sendable {
     private func create(_ kind: ManagedObjectKind, typeName: String?, initialCount: Int?) -> ManagerResponse {
         let object: HostedObject
         if kind == .custom {
-            guard let typeName, let type = _typeByName(typeName) as? any ManagedObject.Type else {
+            // A mangled name may hold symbolic references (control bytes followed by offsets the
+            // runtime follows): only plain printable names, as `_mangledTypeName` makes, are looked up.
+            guard let typeName, typeName.utf8.count <= 1024, typeName.utf8.allSatisfy({ (0x21...0x7E).contains($0) }),
+                let type = _typeByName(typeName) as? any ManagedObject.Type
+            else {
                 return .failure(
                     ManagerError(.objectNotFound, "the server knows no ManagedObject type named '\(typeName ?? "")'")
                 )
