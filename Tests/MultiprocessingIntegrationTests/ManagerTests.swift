@@ -10,6 +10,10 @@ import Glibc
 
 @Suite("Manager: a server process with shared objects", .timeLimit(.minutes(1)))
 struct ManagerTests {
+    /// For raw connections in these tests: a new server process on a machine loaded by the whole
+    /// suite under a sanitizer has taken more than 10 s to answer a handshake.
+    static let patience = Duration.seconds(120)
+
     @Test("appends from four processes all arrive")
     func concurrentAppends() async throws {
         let manager = try Manager()
@@ -201,7 +205,11 @@ struct ManagerTests {
             _ = try Manager.connect(to: manager.address, authenticationKey: Array("wrong".utf8))
         }
         // Authenticated, then bytes that are not requests.
-        let client = try await Connection.connect(to: manager.address, authenticationKey: manager.authenticationKey)
+        let client = try await Connection.connect(
+            to: manager.address,
+            authenticationKey: manager.authenticationKey,
+            timeout: Self.patience
+        )
         try await client.send("not a request")
         guard case .failure(let error) = try await client.receive(ManagerResponse.self) else {
             Issue.record("no error answer")
@@ -223,7 +231,11 @@ struct ManagerTests {
         client.close()
         // A raw frame header announcing 1 GiB, more than the server takes: it hangs up at once,
         // without waiting for (or making room for) the payload.
-        let greedy = try await Connection.connect(to: manager.address, authenticationKey: manager.authenticationKey)
+        let greedy = try await Connection.connect(
+            to: manager.address,
+            authenticationKey: manager.authenticationKey,
+            timeout: Self.patience
+        )
         let header: [UInt8] = [0xFF, 0xFF, 0xFF, 0x3F]
         let fd = try #require(greedy.descriptor?.rawValue)
         #expect(header.withUnsafeBytes { send(fd, $0.baseAddress, 4, Int32(MSG_NOSIGNAL)) } == 4)
@@ -256,7 +268,11 @@ struct ManagerTests {
         var clients: [Connection] = []
         for _ in 0..<200 {
             clients.append(
-                try await Connection.connect(to: manager.address, authenticationKey: manager.authenticationKey)
+                try await Connection.connect(
+                    to: manager.address,
+                    authenticationKey: manager.authenticationKey,
+                    timeout: Self.patience
+                )
             )
         }
         for client in clients { try await client.send(ManagerRequest(object: 0, operation: .ping)) }

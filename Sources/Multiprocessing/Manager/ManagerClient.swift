@@ -60,7 +60,8 @@ final class ManagerClient: Sendable {
     private func borrow() throws -> Connection {
         if let connection = idle.withLock({ $0.popLast() }) { return connection }
         do {
-            return try Connection.connect(to: address, authenticationKey: authenticationKey, timeout: .seconds(30))
+            // As long as the server's own handshake deadline: a busy machine can be that slow.
+            return try Connection.connect(to: address, authenticationKey: authenticationKey, timeout: .seconds(60))
         } catch {
             throw ManagerError(.serverUnreachable, "cannot reach the manager at \(address): \(error)")
         }

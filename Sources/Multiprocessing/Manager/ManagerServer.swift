@@ -14,9 +14,12 @@ struct ManagerServerTask: ParallelTask {
     func run() async throws -> NoOutput {
         let listener: ConnectionListener
         do {
+            // Each handshake waits in a task of its own, so a long deadline costs a silent peer only a
+            // suspended task, and a client process whose threads are busy elsewhere still gets in.
             listener = try ConnectionListener(
                 address: address,
                 authenticationKey: authenticationKey,
+                handshakeTimeout: .seconds(60),
                 maximumFrameSize: Manager.maximumRequestSize
             )
         } catch {
