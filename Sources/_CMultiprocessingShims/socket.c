@@ -101,7 +101,9 @@ int mpshim_connect(int kind, const char *name, uint16_t port, int nonblocking, i
         result = connect(fd, (struct sockaddr *)&storage, length);
     } while (result < 0 && errno == EINTR && !nonblocking);
     if (result < 0) {
-        if (nonblocking && (errno == EINPROGRESS || errno == EAGAIN)) {
+        // EINPROGRESS: a TCP connection on its way. (EAGAIN from a Unix socket is not that: the
+        // listener's backlog is full and nothing is on its way; the caller tries again.)
+        if (nonblocking && errno == EINPROGRESS) {
             *in_progress = 1;
             return fd;
         }

@@ -122,6 +122,29 @@ struct ConnectionListenerTests {
         #expect(try await friend.value() == "answer 11")
     }
 
+    @Test("connections beyond a full Unix backlog wait their turn instead of failing")
+    func fullBacklog() async throws {
+        let listener = try ConnectionListener(backlog: 1)
+        let address = listener.address
+        // More clients than the backlog holds, before any accept: the kernel refuses the extra ones
+        // at once (EAGAIN), and connect tries again until there is room.
+        let clients = (0..<6).map { index in
+            Task {
+                let connection = try await Connection.connect(to: address, timeout: .seconds(60))
+                try await connection.send(index)
+                return connection
+            }
+        }
+        var received: [Int] = []
+        for _ in 0..<6 {
+            let connection = try await listener.accept()
+            received.append(try await connection.receive(Int.self))
+            connection.close()
+        }
+        #expect(received.sorted() == Array(0..<6))
+        for client in clients { try await client.value.close() }
+    }
+
     @Test("a second listener on a bound address is a clear error")
     func addressInUse() throws {
         for address in Self.addresses() {

@@ -74,7 +74,7 @@ struct ManagerTests {
     func queues() async throws {
         let manager = try Manager()
         let queue = try manager.queue(of: String.self)
-        do { _ = try queue.get(timeout: .milliseconds(50)) } catch let error as ManagerError {
+        do { _ = try await queue.get(timeout: .milliseconds(50)) } catch let error as ManagerError {
             #expect(error.code == .timedOut)
         }
         let (ready, readyForChild) = try Connection.pipe()
@@ -82,7 +82,7 @@ struct ManagerTests {
         try taker.start()
         readyForChild.close()
         _ = try await ready.receive(Int.self)
-        try queue.put("for the child")
+        try await queue.put("for the child")
         #expect(try await taker.value() == "for the child")
 
         let (ready2, readyForVictim) = try Connection.pipe()
@@ -92,9 +92,30 @@ struct ManagerTests {
         _ = try await ready2.receive(Int.self)
         try victim.kill()
         _ = try await victim.join()
-        try queue.put("kept")
-        #expect(try queue.get(timeout: .seconds(5)) == "kept")
+        try await queue.put("kept")
+        #expect(try await queue.get(timeout: .seconds(5)) == "kept")
         #expect(try queue.count() == 0)
+        manager.shutdown()
+    }
+
+    @Test("200 awaited gets wait in the server, not on threads; a cancelled get loses nothing")
+    func awaitedGets() async throws {
+        let manager = try Manager()
+        let queue = try manager.queue(of: Int.self)
+        // With only the cooperative pool's few threads, 200 gets that blocked a thread each could
+        // never let the puts below run: this finishes only because they suspend.
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<200 { group.addTask { try await queue.get(timeout: Self.patience) } }
+            for value in 1...200 { try await queue.put(value) }
+            return try await group.reduce(0, +)
+        }
+        #expect(total == 200 * 201 / 2)
+
+        let cancelled = Task { try await queue.get(timeout: Self.patience) }
+        cancelled.cancel()
+        _ = try? await cancelled.value
+        try await queue.put(42)
+        #expect(try await queue.get(timeout: Self.patience) == 42)
         manager.shutdown()
     }
 
@@ -137,7 +158,7 @@ struct ManagerTests {
         #expect(try lock.tryLock() == false)
         try holder.kill()
         _ = try await holder.join()
-        #expect(try lock.lock(timeout: .seconds(10)))
+        #expect(try await lock.lock(timeout: .seconds(10)))
         try lock.unlock()
         #expect(throws: ManagerError.self) { try lock.unlock() }
         manager.shutdown()
@@ -147,15 +168,15 @@ struct ManagerTests {
     func hostedPrimitives() async throws {
         let manager = try Manager()
         let semaphore = try manager.semaphore(value: 2)
-        #expect(try semaphore.acquire())
-        #expect(try semaphore.acquire())
-        #expect(try semaphore.acquire(timeout: .milliseconds(20)) == false)
+        #expect(try await semaphore.acquire())
+        #expect(try await semaphore.acquire())
+        #expect(try await semaphore.acquire(timeout: .milliseconds(20)) == false)
         try semaphore.release()
-        #expect(try semaphore.acquire(timeout: .zero))
+        #expect(try await semaphore.acquire(timeout: .zero))
 
         let event = try manager.event()
         #expect(try event.isSet() == false)
-        #expect(try event.wait(timeout: .milliseconds(20)) == false)
+        #expect(try await event.wait(timeout: .milliseconds(20)) == false)
         let (ready, readyForWaiter) = try Connection.pipe()
         let waiter = ChildProcess(running: WaitManagedEventTask(event: event, ready: readyForWaiter))
         try waiter.start()

@@ -35,16 +35,7 @@ extension Connection {
     ) async throws -> Connection {
         let deadline = Deadline(timeout: timeout)
         let (kind, name, port) = address.socketParameters
-        let socket: (fd: CInt, inProgress: Bool)
-        do throws(SystemCallError) {
-            socket = try system_connect(kind: kind, name, port: port, nonBlocking: true)
-        } catch {
-            throw ConnectionError(
-                .systemCallFailed,
-                "connecting to \(address): \(error.call)",
-                underlyingError: error.errno
-            )
-        }
+        let socket = try await connectedSocket(kind: kind, name: name, port: port, address: address, deadline: deadline)
         // Owned by the connection from here on: it closes the socket whatever fails next.
         let connection = Connection(
             adopting: socket.fd,
@@ -82,5 +73,33 @@ extension Connection {
             throw error
         }
         return connection
+    }
+
+    /// A socket connected (or, for TCP, connecting) to `address`. A Unix listener whose backlog is
+    /// full refuses at once (`EAGAIN`) and nothing tells when it has room again, so the connection
+    /// is retried, with pauses growing from 1 to 50 ms, until `deadline`.
+    private static func connectedSocket(
+        kind: CInt,
+        name: String,
+        port: UInt16,
+        address: ConnectionAddress,
+        deadline: Deadline
+    ) async throws -> (fd: CInt, inProgress: Bool) {
+        var pause = Duration.milliseconds(1)
+        while true {
+            do throws(SystemCallError) {
+                return try system_connect(kind: kind, name, port: port, nonBlocking: true)
+            } catch  where error.wouldBlock && !deadline.hasPassed {
+                // Below: the pause (a sleep cannot be in this typed-throws block).
+            } catch {
+                throw ConnectionError(
+                    .systemCallFailed,
+                    "connecting to \(address): \(error.call)",
+                    underlyingError: error.errno
+                )
+            }
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(50))
+        }
     }
 }

@@ -26,4 +26,12 @@ public struct ManagedEvent: Sendable, Codable, Hashable {
     public func wait(timeout: Duration? = nil) throws -> Bool {
         try reference.granted(.waitEvent(timeoutNanoseconds: ManagedReference.nanoseconds(timeout)))
     }
+
+    /// Waits until the flag is set, suspending (without holding a thread) up to `timeout`.
+    ///
+    /// - Returns: Whether the flag was set.
+    @discardableResult
+    public func wait(timeout: Duration? = nil) async throws -> Bool {
+        try await reference.granted(.waitEvent(timeoutNanoseconds: ManagedReference.nanoseconds(timeout)))
+    }
 }

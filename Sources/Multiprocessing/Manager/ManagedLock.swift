@@ -15,8 +15,18 @@ public struct ManagedLock: Sendable, Codable, Hashable {
         try reference.granted(.acquire(timeoutNanoseconds: ManagedReference.nanoseconds(timeout)))
     }
 
+    /// Takes the lock, suspending (without holding a thread) up to `timeout`.
+    ///
+    /// - Returns: Whether it was taken (false when `timeout` passed first).
+    @discardableResult
+    public func lock(timeout: Duration? = nil) async throws -> Bool {
+        try await reference.granted(.acquire(timeoutNanoseconds: ManagedReference.nanoseconds(timeout)))
+    }
+
     /// Takes the lock only if it is free now.
-    public func tryLock() throws -> Bool { try lock(timeout: .zero) }
+    public func tryLock() throws -> Bool {
+        try reference.granted(.acquire(timeoutNanoseconds: 0))
+    }
 
     /// Releases the lock: Python's `release`.
     ///

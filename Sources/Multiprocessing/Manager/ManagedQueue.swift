@@ -15,6 +15,24 @@ public struct ManagedQueue<Element: Codable & Sendable>: Sendable, Codable, Hash
     /// - Throws: ``ManagerError`` `.timedOut`.
     public func get(timeout: Duration? = nil) throws -> Element {
         let response = try reference.call(.take(timeoutNanoseconds: ManagedReference.nanoseconds(timeout)))
+        return try element(from: response, timeout: timeout)
+    }
+
+    /// Takes the first element, suspending (without holding a thread) up to `timeout`.
+    ///
+    /// - Throws: ``ManagerError`` `.timedOut`; `CancellationError` (the element, if one was
+    ///   already on its way, goes back to the queue).
+    public func get(timeout: Duration? = nil) async throws -> Element {
+        let response = try await reference.call(.take(timeoutNanoseconds: ManagedReference.nanoseconds(timeout)))
+        return try element(from: response, timeout: timeout)
+    }
+
+    /// Adds `element` at the end, without holding a thread while the server answers.
+    public func put(_ element: Element) async throws {
+        _ = try await reference.call(.put(try ManagedReference.encode(element)))
+    }
+
+    private func element(from response: ManagerResponse, timeout: Duration?) throws -> Element {
         guard case .optionalBytes(let bytes) = response else { throw ManagedReference.unexpected(response) }
         guard let bytes else { throw ManagerError(.timedOut, "the queue stayed empty for \(timeout ?? .zero)") }
         return try ManagedReference.decode(Element.self, from: bytes)

@@ -11,6 +11,14 @@ public struct ManagedSemaphore: Sendable, Codable, Hashable {
         try reference.granted(.acquire(timeoutNanoseconds: ManagedReference.nanoseconds(timeout)))
     }
 
+    /// Takes a permit, suspending (without holding a thread) up to `timeout`.
+    ///
+    /// - Returns: Whether a permit was taken.
+    @discardableResult
+    public func acquire(timeout: Duration? = nil) async throws -> Bool {
+        try await reference.granted(.acquire(timeoutNanoseconds: ManagedReference.nanoseconds(timeout)))
+    }
+
     /// Gives a permit back (to the first waiter, if any).
     public func release() throws {
         _ = try reference.call(.release)

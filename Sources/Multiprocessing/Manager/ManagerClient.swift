@@ -57,6 +57,43 @@ final class ManagerClient: Sendable {
         return response
     }
 
+    /// ``call(_:)`` without holding a thread while the server answers (a queue `get` or a lock
+    /// may wait there for long).
+    func call(_ request: ManagerRequest) async throws -> ManagerResponse {
+        let connection = try await borrowAsync()
+        let response: ManagerResponse
+        do {
+            try await connection.send(request)
+            response = try await connection.receive(ManagerResponse.self)
+        } catch is CancellationError {
+            // The answer may still come and would be read as the next call's: drop the connection.
+            connection.close()
+            throw CancellationError()
+        } catch {
+            connection.close()
+            throw ManagerError(
+                .serverUnreachable,
+                "the manager at \(address) went away during \(request.operation.name): \(error)"
+            )
+        }
+        idle.withLock { $0.append(connection) }
+        if case .failure(let error) = response { throw error }
+        return response
+    }
+
+    private func borrowAsync() async throws -> Connection {
+        if let connection = idle.withLock({ $0.popLast() }) { return connection }
+        do {
+            return try await Connection.connect(
+                to: address,
+                authenticationKey: authenticationKey,
+                timeout: .seconds(60)
+            )
+        } catch {
+            throw ManagerError(.serverUnreachable, "cannot reach the manager at \(address): \(error)")
+        }
+    }
+
     private func borrow() throws -> Connection {
         if let connection = idle.withLock({ $0.popLast() }) { return connection }
         do {
@@ -79,6 +116,10 @@ struct ManagedReference: Codable, Sendable, Hashable {
 
     func call(_ operation: ManagerOperation) throws -> ManagerResponse {
         try client.call(ManagerRequest(object: object, operation: operation))
+    }
+
+    func call(_ operation: ManagerOperation) async throws -> ManagerResponse {
+        try await client.call(ManagerRequest(object: object, operation: operation))
     }
 
     static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
@@ -104,8 +145,15 @@ struct ManagedReference: Codable, Sendable, Hashable {
 
     /// Whether a wait was granted (`[]`) or timed out (`nil`).
     func granted(_ operation: ManagerOperation) throws -> Bool {
-        let response = try call(operation)
-        guard case .optionalBytes(let bytes) = response else { throw Self.unexpected(response) }
+        try Self.isGranted(try call(operation))
+    }
+
+    func granted(_ operation: ManagerOperation) async throws -> Bool {
+        try Self.isGranted(try await call(operation))
+    }
+
+    private static func isGranted(_ response: ManagerResponse) throws -> Bool {
+        guard case .optionalBytes(let bytes) = response else { throw unexpected(response) }
         return bytes != nil
     }
 

@@ -19,6 +19,7 @@ struct ManagerServerTask: ParallelTask {
             listener = try ConnectionListener(
                 address: address,
                 authenticationKey: authenticationKey,
+                backlog: 1024,
                 handshakeTimeout: .seconds(60),
                 maximumFrameSize: Manager.maximumRequestSize
             )

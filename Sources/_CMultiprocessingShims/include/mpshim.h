@@ -191,7 +191,7 @@ void mpshim_flush_and_exit(int code) __attribute__((noreturn));
 int mpshim_listen(int kind, const char *name, uint16_t port, int backlog, uint16_t *bound_port);
 /// A connected stream socket (close-on-exec; TCP_NODELAY on TCP). With `nonblocking`, a connection
 /// still in progress returns the fd with `*in_progress` set: wait until writable, then
-/// `mpshim_finish_connect`. Returns the fd or -1/errno.
+/// `mpshim_finish_connect`. Returns the fd or -1/errno (`EAGAIN`: a Unix listener's backlog is full).
 int mpshim_connect(int kind, const char *name, uint16_t port, int nonblocking, int *in_progress);
 /// accept4(SOCK_CLOEXEC): a blocking connected socket (TCP_NODELAY on TCP), or -1/errno.
 int mpshim_accept(int listen_fd);
