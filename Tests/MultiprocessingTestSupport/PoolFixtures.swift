@@ -106,8 +106,10 @@ public struct PoolProgramTask: ParallelTask {
     }
     public func run() async throws -> NoOutput {
         let pool = ProcessPool(workers: workers, startMethod: startMethod)
-        // One slow-ish chunk per worker, so that every worker is started.
-        _ = try await pool.map((0..<workers).map { _ in FibonacciTask(n: 24) }, chunkSize: 1)
+        // One task per worker that waits for all of them at a barrier: every worker must be up at
+        // once, however slowly each starts (a finished worker would otherwise take the next task).
+        let barrier = try ProcessBarrier(parties: workers)
+        _ = try await pool.map((0..<workers).map { _ in BarrierTask(barrier: barrier, rounds: 1) }, chunkSize: 1)
         try await report.send(pool.workerProcessIDs)
         while true { pause() }
     }
