@@ -37,9 +37,7 @@ public struct ManagedDictionary<Key: Codable & Hashable & Sendable, Value: Codab
 
     /// How many entries it holds.
     public func count() throws -> Int {
-        let response = try reference.call(.count)
-        guard case .count(let count) = response else { throw ManagedReference.unexpected(response) }
-        return count
+        try reference.count()
     }
 
     /// Every entry as one snapshot, in insertion order (Python's `d.items()`).

@@ -14,9 +14,7 @@ public struct ManagedEvent: Sendable, Codable, Hashable {
 
     /// Whether the flag is set (Python's `is_set()`).
     public func isSet() throws -> Bool {
-        let response = try reference.call(.isEventSet)
-        guard case .count(let flag) = response else { throw ManagedReference.unexpected(response) }
-        return flag != 0
+        try reference.count(.isEventSet) != 0
     }
 
     /// Waits until the flag is set, up to `timeout` (`nil`: as long as it takes).

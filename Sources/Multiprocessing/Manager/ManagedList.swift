@@ -52,9 +52,7 @@ public struct ManagedList<Element: Codable & Sendable>: Sendable, Codable, Hasha
 
     /// How many elements it holds (Python's `len`).
     public func count() throws -> Int {
-        let response = try reference.call(.count)
-        guard case .count(let count) = response else { throw ManagedReference.unexpected(response) }
-        return count
+        try reference.count()
     }
 
     /// Every element, in order, as one snapshot (Python's `list(l)` or `l[:]`).

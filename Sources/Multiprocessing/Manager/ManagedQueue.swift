@@ -40,9 +40,7 @@ public struct ManagedQueue<Element: Codable & Sendable>: Sendable, Codable, Hash
 
     /// How many elements wait (Python's `qsize`).
     public func count() throws -> Int {
-        let response = try reference.call(.count)
-        guard case .count(let count) = response else { throw ManagedReference.unexpected(response) }
-        return count
+        try reference.count()
     }
 }
 

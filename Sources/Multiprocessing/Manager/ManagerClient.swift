@@ -40,68 +40,88 @@ final class ManagerClient: Sendable {
     ///
     /// - Throws: ``ManagerError`` (the server's, or `.serverUnreachable`).
     func call(_ request: ManagerRequest) throws -> ManagerResponse {
-        let connection = try borrow()
-        let response: ManagerResponse
+        let connection: Connection
+        if let pooled = idle.withLock({ $0.popLast() }) {
+            connection = pooled
+        } else {
+            do {
+                connection = try Connection.connect(
+                    to: address,
+                    authenticationKey: authenticationKey,
+                    timeout: connectTimeout
+                )
+            } catch {
+                throw unreachable(error)
+            }
+        }
         do {
             try connection.send(request)
-            response = try connection.receive(ManagerResponse.self)
+            return try finish(request, on: connection, with: try connection.receive(ManagerResponse.self))
+        } catch let error as ManagerError {
+            throw error
         } catch {
-            connection.close()
-            throw ManagerError(
-                .serverUnreachable,
-                "the manager at \(address) went away during \(request.operation.name): \(error)"
-            )
+            throw wentAway(request, on: connection, error)
         }
-        idle.withLock { $0.append(connection) }
-        if case .failure(let error) = response { throw error }
-        return response
     }
 
     /// ``call(_:)`` without holding a thread while the server answers (a queue `get` or a lock
     /// may wait there for long).
     func call(_ request: ManagerRequest) async throws -> ManagerResponse {
-        let connection = try await borrowAsync()
-        let response: ManagerResponse
+        let connection: Connection
+        if let pooled = idle.withLock({ $0.popLast() }) {
+            connection = pooled
+        } else {
+            do {
+                connection = try await Connection.connect(
+                    to: address,
+                    authenticationKey: authenticationKey,
+                    timeout: connectTimeout
+                )
+            } catch {
+                throw unreachable(error)
+            }
+        }
         do {
             try await connection.send(request)
-            response = try await connection.receive(ManagerResponse.self)
+            return try finish(request, on: connection, with: try await connection.receive(ManagerResponse.self))
+        } catch let error as ManagerError {
+            throw error
         } catch is CancellationError {
             // The answer may still come and would be read as the next call's: drop the connection.
             connection.close()
             throw CancellationError()
         } catch {
-            connection.close()
-            throw ManagerError(
-                .serverUnreachable,
-                "the manager at \(address) went away during \(request.operation.name): \(error)"
-            )
+            throw wentAway(request, on: connection, error)
         }
+    }
+
+    /// As long as the server's own handshake deadline: a busy machine can be that slow.
+    private var connectTimeout: Duration { .seconds(60) }
+
+    /// A call answered: the connection goes back to the pool, and a `.failure` answer is thrown.
+    private func finish(
+        _ request: ManagerRequest,
+        on connection: Connection,
+        with response: ManagerResponse
+    ) throws
+        -> ManagerResponse
+    {
         idle.withLock { $0.append(connection) }
         if case .failure(let error) = response { throw error }
         return response
     }
 
-    private func borrowAsync() async throws -> Connection {
-        if let connection = idle.withLock({ $0.popLast() }) { return connection }
-        do {
-            return try await Connection.connect(
-                to: address,
-                authenticationKey: authenticationKey,
-                timeout: .seconds(60)
-            )
-        } catch {
-            throw ManagerError(.serverUnreachable, "cannot reach the manager at \(address): \(error)")
-        }
+    /// A call whose connection broke: it is closed, never reused, and the caller told why.
+    private func wentAway(_ request: ManagerRequest, on connection: Connection, _ error: any Error) -> ManagerError {
+        connection.close()
+        return ManagerError(
+            .serverUnreachable,
+            "the manager at \(address) went away during \(request.operation.name): \(error)"
+        )
     }
 
-    private func borrow() throws -> Connection {
-        if let connection = idle.withLock({ $0.popLast() }) { return connection }
-        do {
-            // As long as the server's own handshake deadline: a busy machine can be that slow.
-            return try Connection.connect(to: address, authenticationKey: authenticationKey, timeout: .seconds(60))
-        } catch {
-            throw ManagerError(.serverUnreachable, "cannot reach the manager at \(address): \(error)")
-        }
+    private func unreachable(_ error: any Error) -> ManagerError {
+        ManagerError(.serverUnreachable, "cannot reach the manager at \(address): \(error)")
     }
 }
 
@@ -130,6 +150,13 @@ struct ManagedReference: Codable, Sendable, Hashable {
         do { return try BinaryDecoder().decode(type, from: bytes) } catch {
             throw ManagerError(.undecodable, "a stored value is not a \(Value.self): \(error)")
         }
+    }
+
+    /// The number a `.count` answer carries (an object's size, an event's flag).
+    func count(_ operation: ManagerOperation = .count) throws -> Int {
+        let response = try call(operation)
+        guard case .count(let count) = response else { throw Self.unexpected(response) }
+        return count
     }
 
     /// A timeout as the wire carries it: nanoseconds, or `nil` for none.
