@@ -24,10 +24,7 @@ extension ChildProcess {
         switch work {
         case .task(let typeName, _, let send):
             // The one-task case of the worker loop: configuration, one request, then end of stream.
-            let child =
-                startMethod == .forkServer
-                ? try ForkServer.shared.startWorker(configuration)
-                : try ProcessLauncher.shared.spawnWorker(configuration)
+            let child = try ProcessLauncher.shared.startWorker(configuration)
             do {
                 try child.control.send(WorkerRequest.run(typeName: typeName))
                 try send(child.control)

@@ -28,7 +28,7 @@ final class ForkServer: Sendable {
                 ProcessLauncher.shared.abort(dead)
             }
             let parent = WorkerContext.currentProcess
-            let started = try ProcessLauncher.shared.spawnWorker(
+            let started = try ProcessLauncher.shared.startWorker(
                 WorkerConfiguration(
                     processName: "ForkServer",
                     isDaemon: true,
@@ -48,34 +48,25 @@ final class ForkServer: Sendable {
         }
     }
 
-    /// The server's process id, once it runs.
-    var processID: pid_t? { server.withLock { $0?.pid } }
-
-    /// Starts a worker through the server and sends it `configuration`. If the server has died, one
-    /// new server is started and asked again. On failure nothing is left: no descriptor, no process.
-    func startWorker(_ configuration: WorkerConfiguration) throws -> LaunchedChild {
+    /// Forks a worker through the server and registers it (``ProcessLauncher/startWorker(_:isHelper:)``
+    /// sends it its configuration). If the server has died, one new server is started and asked
+    /// again. On failure nothing is left: no descriptor, no process.
+    func forkWorker(named name: String, isDaemon: Bool) throws -> LaunchedChild {
         let forked: Forked
         do {
-            forked = try fork(through: try prepare(), name: configuration.processName)
+            forked = try fork(through: try prepare(), name: name)
         } catch is ConnectionError {
-            forked = try fork(through: try prepare(), name: configuration.processName)
+            forked = try fork(through: try prepare(), name: name)
         }
-        let child = try ProcessLauncher.shared.adopt(
+        return try ProcessLauncher.shared.adopt(
             pid: forked.pid,
             lifeline: forked.lifeline,
             control: forked.control,
-            isDaemon: configuration.isDaemon,
-            name: configuration.processName,
+            isDaemon: isDaemon,
+            name: name,
             pidfd: forked.pidfd,
             exitReport: forked.exitReport
         )
-        do {
-            try child.control.send(configuration)
-        } catch {
-            ProcessLauncher.shared.abort(child)
-            throw error
-        }
-        return child
     }
 
     /// The program's ends of a worker just forked.

@@ -117,10 +117,25 @@ extension ProcessLauncher {
         }
     }
 
-    /// Spawns a worker (``WorkerProtocol``): re-executes this binary (`/proc/self/exe`) with the
-    /// control socket at fd 3, the lifeline at fd 4 and nothing else above 2, registers it, and
+    /// Starts a worker (``WorkerProtocol``) with its configuration's start method, registers it and
     /// sends it `configuration`. On any failure nothing is left behind: no descriptor, no process.
-    func spawnWorker(_ configuration: WorkerConfiguration, isHelper: Bool = false) throws -> LaunchedChild {
+    func startWorker(_ configuration: WorkerConfiguration, isHelper: Bool = false) throws -> LaunchedChild {
+        let child =
+            configuration.startMethod == .forkServer
+            ? try ForkServer.shared.forkWorker(named: configuration.processName, isDaemon: configuration.isDaemon)
+            : try spawnWorker(configuration, isHelper: isHelper)
+        do {
+            try child.control.send(configuration)
+        } catch {
+            abort(child)
+            throw error
+        }
+        return child
+    }
+
+    /// Spawns a worker: re-executes this binary (`/proc/self/exe`) with the control socket at fd 3,
+    /// the lifeline at fd 4 and nothing else above 2, and registers it.
+    private func spawnWorker(_ configuration: WorkerConfiguration, isHelper: Bool) throws -> LaunchedChild {
         let (sockets, lifeline) = try Self.makeChannels()
         let pid: pid_t
         do {
@@ -130,7 +145,7 @@ extension ProcessLauncher {
             for fd in [sockets.parent, lifeline.writeEnd] { system_close(fd) }
             throw error
         }
-        let child = try adopt(
+        return try adopt(
             pid: pid,
             lifeline: lifeline.writeEnd,
             control: sockets.parent,
@@ -138,13 +153,6 @@ extension ProcessLauncher {
             name: configuration.processName,
             isHelper: isHelper
         )
-        do {
-            try child.control.send(configuration)
-        } catch {
-            abort(child)
-            throw error
-        }
-        return child
     }
 
     /// Registers a child just started, opening its pidfd unless one is given. Kills and reaps it if

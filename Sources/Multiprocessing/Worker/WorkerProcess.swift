@@ -64,10 +64,7 @@ package final class WorkerProcess: Sendable {
                 parentPid: parent.pid,
                 printsTaskErrors: false
             )
-            let child =
-                startMethod == .forkServer
-                ? try ForkServer.shared.startWorker(configuration)
-                : try ProcessLauncher.shared.spawnWorker(configuration)
+            let child = try ProcessLauncher.shared.startWorker(configuration)
             state = .running(child)
         }
         if let initializer {
