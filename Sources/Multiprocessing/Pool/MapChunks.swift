@@ -23,3 +23,19 @@ func mapChunks<Task: ParallelTask>(
         return outputs.flatMap { $0! }
     }
 }
+
+/// What both pools' `map` starts with: the tasks cut in chunks (Python's sizes for `workers`) and
+/// a tracker for `progress`; `nil` when there are no tasks.
+func mapPlan<Task: ParallelTask>(
+    _ tasks: some Sequence<Task>,
+    chunkSize: Int?,
+    workers: Int,
+    progress: (@Sendable (PoolProgress) -> Void)?
+) -> (chunks: [TaskChunk<Task>], tracker: ProgressTracker?)? {
+    let all = Array(tasks)
+    if all.isEmpty { return nil }
+    return (
+        ProcessPool.chunks(of: all, chunkSize: chunkSize, workers: workers),
+        progress.map { ProgressTracker(total: all.count, report: $0) }
+    )
+}

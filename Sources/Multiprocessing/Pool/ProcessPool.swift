@@ -139,10 +139,8 @@ public final class ProcessPool: TaskPool {
         timeout: Duration? = nil,
         progress: (@Sendable (PoolProgress) -> Void)? = nil
     ) async throws -> [Task.Output] {
-        let all = Array(tasks)
-        if all.isEmpty { return [] }
-        let chunks = Self.chunks(of: all, chunkSize: chunkSize, workers: workerCount)
-        let tracker = progress.map { ProgressTracker(total: all.count, report: $0) }
+        guard let (chunks, tracker) = mapPlan(tasks, chunkSize: chunkSize, workers: workerCount, progress: progress)
+        else { return [] }
         guard timeout == nil else { return try await mapChunksOneByOne(chunks, timeout: timeout, tracker: tracker) }
         return try await mapChunksPipelined(chunks, tracker: tracker).flatMap { $0 }
     }

@@ -139,10 +139,8 @@ public final class ThreadPool: TaskPool {
         timeout: Duration? = nil,
         progress: (@Sendable (PoolProgress) -> Void)? = nil
     ) async throws -> [Task.Output] {
-        let all = Array(tasks)
-        if all.isEmpty { return [] }
-        let chunks = ProcessPool.chunks(of: all, chunkSize: chunkSize, workers: workerCount)
-        let tracker = progress.map { ProgressTracker(total: all.count, report: $0) }
+        guard let (chunks, tracker) = mapPlan(tasks, chunkSize: chunkSize, workers: workerCount, progress: progress)
+        else { return [] }
         return try await mapChunks(chunks, inFlight: workerCount * 2, tracker: tracker) { chunk in
             try await self.apply(chunk, timeout: timeout)
         }
