@@ -42,16 +42,7 @@ struct EventLoopScaleTests {
 
             let sentAt = ProtectedState([Int: ContinuousClock.Instant]())
             let lateness = ProtectedState(Duration.zero)
-            let maximumThreads = ProtectedState(currentThreadCount())
-            let watching = ProtectedState(true)
-            let sampler = WorkerThread(isDaemon: true) {
-                while watching.withLock({ $0 }) {
-                    let count = currentThreadCount()
-                    maximumThreads.withLock { $0 = max($0, count) }
-                    usleep(2000)
-                }
-            }
-            try sampler.start()
+            let sampler = try ThreadCountSampler()
 
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (index, receiver) in receivers.enumerated() {
@@ -88,8 +79,7 @@ struct EventLoopScaleTests {
                 }
                 try await group.waitForAll()
             }
-            watching.withLock { $0 = false }
-            let threads = maximumThreads.withLock { $0 }
+            let threads = sampler.stop()
             let latest = lateness.withLock { $0 }
             print("threads at most: \(threads); slowest await after its data: \(latest)")
             precondition(threads < 20, "the process used \(threads) threads")
@@ -101,16 +91,7 @@ struct EventLoopScaleTests {
     @Test("1,000 callers awaiting a busy pool, process or thread, hold no thread each; every one gets its output")
     func thousandPoolCallers() async {
         await #expect(processExitsWith: .success) {
-            let maximumThreads = ProtectedState(currentThreadCount())
-            let watching = ProtectedState(true)
-            let sampler = WorkerThread(isDaemon: true) {
-                while watching.withLock({ $0 }) {
-                    let count = currentThreadCount()
-                    maximumThreads.withLock { $0 = max($0, count) }
-                    usleep(2000)
-                }
-            }
-            try sampler.start()
+            let sampler = try ThreadCountSampler()
             let callers = 1000
             for kind in ["processes", "threads"] {
                 let pool: any TaskPool = kind == "processes" ? ProcessPool(workers: 4) : ThreadPool(workers: 4)
@@ -133,10 +114,34 @@ struct EventLoopScaleTests {
                 }
                 pool.close()
             }
-            watching.withLock { $0 = false }
-            let threads = maximumThreads.withLock { $0 }
+            let threads = sampler.stop()
             print("threads at most: \(threads)")
             precondition(threads < 24, "the process used \(threads) threads")
         }
+    }
+}
+
+/// Samples this process's thread count every 2 ms on a thread of its own until stopped.
+private final class ThreadCountSampler: Sendable {
+    private let maximum = ProtectedState(currentThreadCount())
+    private let isWatching = ProtectedState(true)
+    private let thread: WorkerThread<Void>
+
+    init() throws {
+        let (maximum, isWatching) = (maximum, isWatching)
+        thread = WorkerThread(isDaemon: true) {
+            while isWatching.withLock({ $0 }) {
+                let count = currentThreadCount()
+                maximum.withLock { $0 = max($0, count) }
+                usleep(2000)
+            }
+        }
+        try thread.start()
+    }
+
+    /// Stops sampling and returns the most threads seen.
+    func stop() -> Int {
+        isWatching.withLock { $0 = false }
+        return maximum.withLock { $0 }
     }
 }

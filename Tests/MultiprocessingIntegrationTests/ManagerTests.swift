@@ -298,23 +298,9 @@ struct ManagerTests {
         }
         for client in clients { try await client.send(ManagerRequest(object: 0, operation: .ping)) }
         for client in clients { _ = try await client.receive(ManagerResponse.self) }
-        let threads = threadCount(of: serverPid)
+        let threads = threadCount(ofProcess: serverPid)
         #expect(threads > 0 && threads < 24, "the server runs \(threads) threads")
         for client in clients { client.close() }
         manager.shutdown()
     }
-}
-
-/// Reads `Threads:` from /proc/<pid>/status.
-private func threadCount(of pid: Int32) -> Int {
-    guard let file = fopen("/proc/\(pid)/status", "r") else { return -1 }
-    defer { fclose(file) }
-    var buffer = [CChar](repeating: 0, count: 256)
-    while fgets(&buffer, 256, file) != nil {
-        let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if line.hasPrefix("Threads:") {
-            return Int(line.dropFirst(8).trimmingPrefix(while: \.isWhitespace).prefix { $0.isNumber }) ?? -1
-        }
-    }
-    return -1
 }

@@ -190,8 +190,11 @@ public struct ReadGlobalTask: ParallelTask {
 }
 
 /// The number of threads in this process (`Threads:` in /proc/self/status).
-public func currentThreadCount() -> Int {
-    guard let file = fopen("/proc/self/status", "r") else { return -1 }
+public func currentThreadCount() -> Int { threadCount(ofProcess: nil) }
+
+/// The number of threads in process `pid` (`Threads:` in /proc/<pid>/status), or -1.
+public func threadCount(ofProcess pid: Int32?) -> Int {
+    guard let file = fopen("/proc/\(pid.map(String.init) ?? "self")/status", "r") else { return -1 }
     defer { fclose(file) }
     var line = [CChar](repeating: 0, count: 256)
     while fgets(&line, 256, file) != nil {
