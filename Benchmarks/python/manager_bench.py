@@ -12,10 +12,10 @@ JSON (the only stdout line with --json):
 """
 
 import argparse
-import json
 import os
 import time
 from multiprocessing import Event, Manager, Process
+from bench_output import report
 
 
 def appender(shared, count, go):
@@ -68,11 +68,7 @@ def main():
         "list_append_per_s": list_rate,
         "dict_set_get_per_s": dict_rate,
     }
-    if args.json:
-        print(json.dumps(figures), flush=True)
-    else:
-        for key, value in figures.items():
-            print(f"{key}: {value}")
+    report(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -15,13 +15,13 @@ JSON (the only stdout line with --json):
 """
 
 import argparse
-import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import Pool, get_context
 from multiprocessing.pool import ThreadPool
 
 from speed_test import Fibonacci_driver  # the slide's recursive Fibonacci
+from bench_output import report
 
 
 def twice(x):
@@ -101,11 +101,7 @@ def main():
         "thread_pool_s": thread_pool(args.thread_n, args.thread_tasks),
         "pool_startup_s": {method: pool_startup(method) for method in ("fork", "spawn", "forkserver")},
     }
-    if args.json:
-        print(json.dumps(figures), flush=True)
-    else:
-        for key, value in figures.items():
-            print(f"{key}: {value}")
+    report(figures, args.json)
 
 
 if __name__ == "__main__":

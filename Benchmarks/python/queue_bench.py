@@ -14,9 +14,9 @@ JSON (the only stdout line with --json):
 """
 
 import argparse
-import json
 import time
 from multiprocessing import Event, Process, Queue, Semaphore
+from bench_output import report
 
 
 def echo(requests, replies):
@@ -94,11 +94,7 @@ def main():
         "round_trip_us": round_trip_us(args.round_trips),
         "many_to_many_per_s": many_to_many(4, 4, args.per_producer),
     }
-    if args.json:
-        print(json.dumps(figures), flush=True)
-    else:
-        for key, value in figures.items():
-            print(f"{key}: {value}")
+    report(figures, args.json)
 
 
 if __name__ == "__main__":

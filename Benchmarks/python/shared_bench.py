@@ -12,10 +12,10 @@ Usage: python3 shared_bench.py [--increments N] [--lock-ops N] [--bandwidth-mib 
 """
 
 import argparse
-import json
 import multiprocessing
 import time
 from multiprocessing import shared_memory
+from bench_output import report
 
 try:
     import numpy
@@ -187,11 +187,7 @@ def main():
         "hand_off_pickled_s": hand_off_pickled,
         "hand_off_shared_memory_s": hand_off_shared,
     }
-    if args.json:
-        print(json.dumps(figures), flush=True)
-    else:
-        for key, value in figures.items():
-            print(f"{key}: {value}")
+    report(figures, args.json)
 
 
 if __name__ == "__main__":
