@@ -32,14 +32,14 @@ enum ConnectionAuthentication {
     static func deliverChallenge(_ connection: Connection, key: [UInt8], deadline: Deadline) async throws {
         var generator = SystemRandomNumberGenerator()
         let challenge = challengePrefix + (0..<nonceLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        try await connection.sendBytes(challenge)
+        try await send(challenge, on: connection)
         let answer = try await receiveSmall(connection, deadline: deadline, what: "the answer to this end's challenge")
         let symmetricKey = SymmetricKey(data: key)
         guard HMAC<SHA256>.isValidAuthenticationCode(answer, authenticating: challenge, using: symmetricKey) else {
             try? await connection.sendBytes(failure)
             throw ConnectionError(.authenticationFailed, "the peer's answer does not match this end's key")
         }
-        try await connection.sendBytes(welcome)
+        try await send(welcome, on: connection)
     }
 
     /// Answers the peer's challenge and reads its verdict.
@@ -49,10 +49,22 @@ enum ConnectionAuthentication {
             throw ConnectionError(.authenticationFailed, "the peer sent no challenge (is it keyed?)")
         }
         let code = HMAC<SHA256>.authenticationCode(for: challenge, using: SymmetricKey(data: key))
-        try await connection.sendBytes(Array(code))
+        try await send(Array(code), on: connection)
         let verdict = try await receiveSmall(connection, deadline: deadline, what: "the verdict on this end's answer")
         guard verdict == welcome else {
             throw ConnectionError(.authenticationFailed, "the peer refused this end's key")
+        }
+    }
+
+    /// Sends one handshake message. A peer that is gone fails the handshake as a receive would:
+    /// `.authenticationFailed`, whichever side noticed first.
+    private static func send(_ message: [UInt8], on connection: Connection) async throws {
+        do { try await connection.sendBytes(message) } catch let error as ConnectionError {
+            throw ConnectionError(
+                .authenticationFailed,
+                "a handshake message could not be sent (the peer is gone?): \(error)",
+                underlyingError: error.underlyingError
+            )
         }
     }
 
