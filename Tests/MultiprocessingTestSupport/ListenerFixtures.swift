@@ -14,7 +14,7 @@ public struct ConnectingClientTask: ParallelTask {
 
     public func run() async -> String {
         do {
-            let connection = try await Connection.connect(to: address, authenticationKey: key, timeout: .seconds(20))
+            let connection = try await Connection.connect(to: address, authenticationKey: key, timeout: .seconds(120))
             try await connection.send(greeting)
             let answer = try await connection.receive(Int.self)
             connection.close()
