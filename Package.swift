@@ -14,7 +14,15 @@ let package = Package(
     name: "swift-multiprocessing",
     products: [
         .library(name: "Multiprocessing", targets: ["Multiprocessing"]),
+        // Empty unless the MPI trait is on: `swift build --traits MPI` (needs Open MPI, pkg-config `ompi`).
+        .library(name: "MultiprocessingMPI", targets: ["MultiprocessingMPI"]),
         .executable(name: "mpdemo", targets: ["mpdemo"]),
+    ],
+    traits: [
+        .trait(
+            name: "MPI",
+            description: "MultiprocessingMPI on Open MPI: MPICommunicator and MPIPool, mpdemo's MPI demos and their tests."
+        )
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -42,10 +50,27 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Never probed unless a target that the enabled traits use depends on it, so the default
+        // build needs no MPI on the machine.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
+        .target(
+            name: "MultiprocessingMPI",
+            dependencies: [
+                "Multiprocessing",
+                .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "mpdemo",
             dependencies: [
                 "Multiprocessing",
+                "MultiprocessingMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -62,6 +87,11 @@ let package = Package(
         .testTarget(
             name: "MultiprocessingTests",
             dependencies: ["Multiprocessing", "MultiprocessingTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MultiprocessingMPITests",
+            dependencies: ["Multiprocessing", "MultiprocessingMPI", "MultiprocessingTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

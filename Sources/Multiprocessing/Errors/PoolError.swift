@@ -38,7 +38,7 @@ public struct PoolError: Error, Sendable, CustomStringConvertible {
     /// How the worker ended, for ``Code-swift.struct/workerCrashed``.
     public let exitStatus: ExitStatus?
 
-    init(_ code: Code, _ context: String, exitStatus: ExitStatus? = nil) {
+    package init(_ code: Code, _ context: String, exitStatus: ExitStatus? = nil) {
         self.code = code
         self.context = context
         self.exitStatus = exitStatus

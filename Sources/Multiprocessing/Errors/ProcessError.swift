@@ -6,7 +6,7 @@ public import SystemPackage
 public struct ProcessError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, as an extensible set of codes.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Storage: Hashable, Sendable, Codable {
+        package enum Storage: Hashable, Sendable, Codable {
             case alreadyStarted
             case notStarted
             case unsupportedTaskType
@@ -19,7 +19,7 @@ public struct ProcessError: Error, Sendable, CustomStringConvertible {
             case stillRunning
         }
 
-        let storage: Storage
+        package let storage: Storage
 
         /// ``ChildProcess/start()`` was called twice.
         public static var alreadyStarted: Self { Self(storage: .alreadyStarted) }

@@ -1,6 +1,6 @@
 /// Runs every chunk through `apply`, at most `inFlight` at once, and returns the outputs in order;
 /// the first error cancels the rest. What both pools' plain `map` does.
-func mapChunks<Task: ParallelTask>(
+package func mapChunks<Task: ParallelTask>(
     _ chunks: [TaskChunk<Task>],
     inFlight: Int,
     tracker: ProgressTracker?,
@@ -26,7 +26,7 @@ func mapChunks<Task: ParallelTask>(
 
 /// What both pools' `map` starts with: the tasks cut in chunks (Python's sizes for `workers`) and
 /// a tracker for `progress`; `nil` when there are no tasks.
-func mapPlan<Task: ParallelTask>(
+package func mapPlan<Task: ParallelTask>(
     _ tasks: some Sequence<Task>,
     chunkSize: Int?,
     workers: Int,

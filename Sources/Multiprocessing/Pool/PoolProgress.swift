@@ -36,7 +36,7 @@ public struct PoolProgress: Sendable, Hashable {
 }
 
 /// Counts completed tasks and reports them, serialized so that reports never go backwards.
-final class ProgressTracker: Sendable {
+package final class ProgressTracker: Sendable {
     private let total: Int
     private let report: @Sendable (PoolProgress) -> Void
     private let start = ContinuousClock.now

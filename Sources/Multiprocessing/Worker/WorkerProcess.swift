@@ -223,7 +223,7 @@ package final class WorkerProcess: Sendable {
     /// Type names already checked: mangling and looking up a name costs more than a tiny task.
     private static let checkedTypeNames = ProtectedState<[ObjectIdentifier: String]>([:])
 
-    private static func typeName<Task>(of type: Task.Type) throws -> String {
+    package static func typeName<Task>(of type: Task.Type) throws -> String {
         if let known = checkedTypeNames.withLock({ $0[ObjectIdentifier(type)] }) { return known }
         guard let name = _mangledTypeName(type), _typeByName(name) != nil else {
             throw ProcessError(

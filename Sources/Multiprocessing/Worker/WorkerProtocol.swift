@@ -123,13 +123,13 @@ enum ForkServerExitReport {
 
 /// What a worker reports for one task: one frame, holding the output itself. Coded by hand as a
 /// tag and its payload, for the same reason as ``WorkerRequest``.
-enum TaskReport<Output: Codable>: Codable {
+package enum TaskReport<Output: Codable>: Codable {
     case output(Output)
     case thrown(ThrownError)
     /// The worker could not run the task at all (unknown type, undecodable task, unencodable output).
     case setupFailed(code: ProcessError.Code.Storage, message: String)
 
-    func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.unkeyedContainer()
         switch self {
         case .output(let output):
@@ -145,7 +145,7 @@ enum TaskReport<Output: Codable>: Codable {
         }
     }
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         var container = try decoder.unkeyedContainer()
         switch try container.decode(UInt8.self) {
         case 0: self = .output(try container.decode(Output.self))
@@ -163,13 +163,13 @@ enum TaskReport<Output: Codable>: Codable {
 
 /// An error thrown by a task, as it crosses back to the parent: the value itself when its type is
 /// `Codable` (so the parent rethrows the same error), and always its type name and description.
-struct ThrownError: Codable, Sendable {
+package struct ThrownError: Codable, Sendable {
     var typeName: String
     var description: String
     var mangledTypeName: String?
     var payload: [UInt8]?
 
-    init(_ error: any Error) {
+    package init(_ error: any Error) {
         if let encodable = error as? any Encodable, let name = _mangledTypeName(type(of: error)),
             _typeByName(name) != nil
         {
@@ -194,7 +194,7 @@ struct ThrownError: Codable, Sendable {
 
 extension TaskReport {
     /// The task's result as the parent sees it.
-    func result(pid: Int32?) -> Result<Output, any Error> {
+    package func result(pid: Int32?) -> Result<Output, any Error> {
         switch self {
         case .output(let output): .success(output)
         case .thrown(let thrown): .failure(thrown.reconstructed)

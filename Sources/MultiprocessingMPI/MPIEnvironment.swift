@@ -1,0 +1,115 @@
+#if MPI
+import CMPI
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// MPI's life in this process: initialised once, on first use, with full thread support, and
+/// finalized when the process exits.
+enum MPIEnvironment {
+    private enum State {
+        case uninitialized
+        case ready(ownsInitialization: Bool)
+        case failed(MPIError)
+    }
+
+    private static let state = Mutex(State.uninitialized)
+    /// What runs before `MPI_Finalize` at exit (open pools release their workers).
+    private static let exitHooks = Mutex([@Sendable () -> Void]())
+
+    /// Initialises MPI unless it is already (by this library or by the program itself), then
+    /// checks that it may be called from any thread at any time.
+    static func initialize() throws(MPIError) {
+        let outcome: Result<Void, MPIError> = state.withLock { state in
+            switch state {
+            case .ready: return .success(())
+            case .failed(let error): return .failure(error)
+            case .uninitialized: break
+            }
+            let result = Result { () throws(MPIError) in try start() }
+            switch result {
+            case .success(let owns): state = .ready(ownsInitialization: owns)
+            case .failure(let error): state = .failed(error)
+            }
+            return result.map { _ in () }
+        }
+        try outcome.get()
+    }
+
+    /// Returns whether this library called `MPI_Init_thread` (and so must finalize).
+    private static func start() throws(MPIError) -> Bool {
+        var finalized: Int32 = 0
+        MPI_Finalized(&finalized)
+        if finalized != 0 { throw MPIError(.finalized, "MPI was finalized already in this process") }
+        var initialized: Int32 = 0
+        MPI_Initialized(&initialized)
+        var provided: Int32 = 0
+        if initialized != 0 {
+            MPI_Query_thread(&provided)
+        } else {
+            let code = MPI_Init_thread(nil, nil, Int32(MPI_THREAD_MULTIPLE), &provided)
+            guard code == MPI_SUCCESS else {
+                throw MPIError(.callFailed, "MPI_Init_thread: \(errorString(code))", mpiErrorCode: code)
+            }
+        }
+        // Errors come back as codes and become MPIError, instead of aborting every rank.
+        MPI_Comm_set_errhandler(cmpi_comm_world(), cmpi_errors_return())
+        MPI_Comm_set_errhandler(cmpi_comm_self(), cmpi_errors_return())
+        guard provided >= Int32(MPI_THREAD_MULTIPLE) else {
+            throw MPIError(
+                .threadSupport,
+                "this MPI library provides thread level \(provided), not MPI_THREAD_MULTIPLE "
+                    + "(rebuild Open MPI with --enable-mpi-thread-multiple)"
+            )
+        }
+        if initialized == 0 { atexit { MPIEnvironment.finalizeAtExit() } }
+        return initialized == 0
+    }
+
+    /// Runs `hook` at exit, before MPI is finalized.
+    static func atExit(_ hook: @escaping @Sendable () -> Void) {
+        exitHooks.withLock { $0.append(hook) }
+    }
+
+    private static func finalizeAtExit() {
+        let hooks = exitHooks.withLock { hooks in
+            defer { hooks.removeAll() }
+            return hooks
+        }
+        for hook in hooks { hook() }
+        var finalized: Int32 = 0
+        MPI_Finalized(&finalized)
+        if finalized == 0 { MPI_Finalize() }
+    }
+
+    /// The largest tag this MPI accepts (`MPI_TAG_UB`); valid once MPI is initialised.
+    static let tagUpperBound: Int = {
+        var value: UnsafeMutableRawPointer? = nil
+        var found: Int32 = 0
+        guard MPI_Comm_get_attr(cmpi_comm_world(), Int32(MPI_TAG_UB), &value, &found) == MPI_SUCCESS,
+            found != 0, let value
+        else { return 32767 }
+        return Int(value.load(as: Int32.self))
+    }()
+
+    /// MPI's own words for an error code.
+    static func errorString(_ code: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(MPI_MAX_ERROR_STRING) + 1)
+        var length: Int32 = 0
+        guard MPI_Error_string(code, &buffer, &length) == MPI_SUCCESS else { return "MPI error \(code)" }
+        return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Throws the error of a failed MPI call, naming the call.
+    @inline(__always)
+    static func check(_ code: Int32, _ call: @autoclosure () -> String) throws(MPIError) {
+        guard code == MPI_SUCCESS else { throw failure(code, call()) }
+    }
+
+    static func failure(_ code: Int32, _ call: String) -> MPIError {
+        MPIError(.callFailed, "\(call): \(errorString(code))", mpiErrorCode: code)
+    }
+}
+#endif

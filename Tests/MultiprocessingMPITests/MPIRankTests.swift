@@ -1,0 +1,3 @@
+#if MPI
+import MultiprocessingMPI
+#endif
