@@ -32,7 +32,7 @@ enum MPIPoolWorker {
         guard let (typeName, taskBytes) = MPIPoolProtocol.parseTaskMessage(message) else {
             return setupFailure(.taskDecodingFailed, "the worker rank received a malformed task message")
         }
-        if taskTypes[typeName] == nil, let found = _typeByName(typeName) as? any ParallelTask.Type {
+        if taskTypes[typeName] == nil, let found = typeByPrintableName(typeName) as? any ParallelTask.Type {
             taskTypes[typeName] = found
         }
         guard let taskType = taskTypes[typeName] else {

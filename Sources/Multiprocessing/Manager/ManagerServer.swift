@@ -113,10 +113,7 @@ final class ManagerServer: Sendable {
     private func create(_ kind: ManagedObjectKind, typeName: String?, initialCount: Int?) -> ManagerResponse {
         let object: HostedObject
         if kind == .custom {
-            // A mangled name may hold symbolic references (control bytes followed by offsets the
-            // runtime follows): only plain printable names, as `_mangledTypeName` makes, are looked up.
-            guard let typeName, typeName.utf8.count <= 1024, typeName.utf8.allSatisfy({ (0x21...0x7E).contains($0) }),
-                let type = _typeByName(typeName) as? any ManagedObject.Type
+            guard let typeName, let type = typeByPrintableName(typeName) as? any ManagedObject.Type
             else {
                 return .failure(
                     ManagerError(.objectNotFound, "the server knows no ManagedObject type named '\(typeName ?? "")'")

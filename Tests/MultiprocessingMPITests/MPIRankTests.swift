@@ -1,3 +1,0 @@
-#if MPI
-import MultiprocessingMPI
-#endif
