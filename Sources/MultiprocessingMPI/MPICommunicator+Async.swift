@@ -91,7 +91,10 @@ extension MPICommunicator {
     /// Matches the next message from `source` with `tag` for this caller: at once when one is
     /// waiting, else on the progress thread.
     func probe(from source: Int?, tag: Int?) async throws -> MatchedMessage {
-        if let matched = try probeNow(from: source, tag: tag) { return matched }
+        // A reply is often microseconds away: a few more looks cost less than parking and waking.
+        for _ in 0..<64 {
+            if let matched = try probeNow(from: source, tag: tag) { return matched }
+        }
         return try await MPIProgressEngine.shared.message(
             on: handle,
             source: try sourceArgument(source),

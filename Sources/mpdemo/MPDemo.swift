@@ -1,6 +1,12 @@
 import ArgumentParser
 
 /// The deck's experiments, reproduced in Swift, each optionally next to its Python original.
+#if MPI
+private let mpiDemos: [any ParsableCommand.Type] = [MPIPingPongDemo.self, MPIPoolRateDemo.self]
+#else
+private let mpiDemos: [any ParsableCommand.Type] = []
+#endif
+
 @main
 struct MPDemo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +19,7 @@ struct MPDemo: ParsableCommand {
             PoolDemo.self,
             ProcessStartDemo.self,
             BenchmarkCommand.self,
-        ]
+        ] + mpiDemos
     )
 }
 

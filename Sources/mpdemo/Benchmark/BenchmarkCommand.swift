@@ -14,7 +14,10 @@ struct BenchmarkCommand: ParsableCommand {
     @Option(
         parsing: .upToNextOption,
         help:
-            "Only these groups (speed-test, process-start, pipe, shared-memory, queue, queue-traffic, pool, manager) or metric ids."
+            ArgumentHelp(
+                "Only these groups (speed-test, process-start, pipe, shared-memory, queue, queue-traffic, pool, manager; "
+                    + "with the MPI trait mpi-vs-c, mpi-vs-mpi4py, mpi-pool) or metric ids."
+            )
     )
     var only: [String] = []
 
@@ -96,7 +99,8 @@ struct BenchmarkCommand: ParsableCommand {
                     "\(group.name) · CPython · repetition \(repetition)/\(repetitions)"
                 )
                 do {
-                    let figures = try runner.run(group.pythonScript, group.pythonArguments)
+                    let figures =
+                        try group.runPeer?(python) ?? runner.run(group.pythonScript, group.pythonArguments)
                     for metric in group.metrics {
                         guard let path = metric.pythonPath, let value = Self.number(at: path, in: figures) else {
                             continue

@@ -20,6 +20,9 @@ struct BenchmarkGroup {
     var runSwift: () throws -> [String: Double]
     var pythonScript: String
     var pythonArguments: [String]
+    /// Runs the peer another way than `python script arguments --json` (under `mpirun`, or a C
+    /// program); given the Python interpreter.
+    var runPeer: ((String) throws -> [String: Any])? = nil
 }
 
 /// Sizes for a run; `--quick` shrinks them so the whole run fits in two minutes on two cores.
@@ -324,8 +327,12 @@ enum BenchmarkSuite {
             queueTrafficGroup(sizes),
             poolGroup(sizes),
             managerGroup(sizes),
-        ]
+        ] + mpiGroups(sizes)
     }
+
+    #if !MPI
+    static func mpiGroups(_ sizes: BenchmarkSizes) -> [BenchmarkGroup] { [] }
+    #endif
 
     /// List appends and dictionary set/get through a manager from two processes, against
     /// `manager_bench.py`.

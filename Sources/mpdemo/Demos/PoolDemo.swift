@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import Multiprocessing
 
+#if MPI
+import MultiprocessingMPI
+#endif
+
 /// Demo #2: `with Pool(5) as p: print(p.map(Fibonacci_driver, [40] * 5))`.
 struct PoolDemo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,32 +25,60 @@ struct PoolDemo: ParsableCommand {
     @Flag(help: "Draw a progress bar on standard error as tasks complete.")
     var progress = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Map on an MPIPool: under mpirun the other ranks are the workers (--workers is ignored); "
+                + "alone, local processes. Needs a build with --traits MPI.",
+            discussion: "mpirun -np 6 .build/release/mpdemo pool --mpi"
+        )
+    )
+    var mpi = false
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard n >= 1, n <= 60 else { throw ValidationError("--n must be between 1 and 60") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1") }
+        #if !MPI
+        if mpi {
+            throw ValidationError("--mpi needs a build with the MPI trait: swift build -c release --traits MPI")
+        }
+        #endif
     }
 
     func run() throws {
         let quiet = common.json
-        let (results, seconds) = try Self.measure(
-            n: n,
-            workers: workers,
-            tasks: tasks,
-            progress: progress ? PoolProgress.terminalBar : nil
-        )
+        var where_ = "\(workers) worker processes"
+        var usedWorkers = workers
+        let results: [Int]
+        let seconds: Double
+        if mpi {
+            #if MPI
+            // Every rank gets here; the worker ranks serve inside MPIPool() and are done after it.
+            guard let measured = try Self.measureOnMPI(n: n, workers: workers, tasks: tasks) else { return }
+            (results, seconds, where_, usedWorkers) = measured
+            #else
+            preconditionFailure("validate() refuses --mpi without the MPI trait")
+            #endif
+        } else {
+            (results, seconds) = try Self.measure(
+                n: n,
+                workers: workers,
+                tasks: tasks,
+                progress: progress ? PoolProgress.terminalBar : nil
+            )
+        }
         // The best any pool could do: rounds of one fib(n) each, as many at once as there are cores.
         let clock = ContinuousClock()
         let oneStart = clock.now
         precondition(fibonacci(n) == results.first)
         let one = (clock.now - oneStart) / .seconds(1)
-        let parallel = min(workers, WorkerContext.cpuCount)
+        let parallel = min(usedWorkers, WorkerContext.cpuCount)
         let ideal = Double((tasks + parallel - 1) / parallel) * one
         if !quiet {
             print(results)
-            print("Processes completed their tasks in \(seconds) s!")
+            print("Processes completed their tasks in \(seconds) s! (\(where_))")
             print(
                 "Ideal on \(WorkerContext.cpuCount) cores (\((tasks + parallel - 1) / parallel) rounds of one fib(\(n)) "
                     + "= \(String(format: "%.3f", one)) s): \(String(format: "%.3f", ideal)) s; "
@@ -64,6 +96,7 @@ struct PoolDemo: ParsableCommand {
         figures["tasks"] = tasks
         figures["results"] = results
         figures["seconds"] = seconds
+        figures["workers_used"] = where_
         if common.vsPython {
             let python = try PythonRunner(interpreter: common.python).run(
                 "pool_demo.py",
@@ -81,6 +114,29 @@ struct PoolDemo: ParsableCommand {
         }
         if quiet { print(figures.text) }
     }
+
+    #if MPI
+    /// The slide's program on an ``MPIPool``: `nil` on the worker ranks, which served the root.
+    static func measureOnMPI(
+        n: Int,
+        workers: Int,
+        tasks: Int
+    ) throws -> (results: [Int], seconds: Double, description: String, workers: Int)? {
+        let clock = ContinuousClock()
+        let start = clock.now
+        guard let pool = try MPIPool(localWorkers: workers) else { return nil }
+        let results = try waitForAsync {
+            try await pool.map(Array(repeating: FibonacciTask(n: n, quiet: true), count: tasks))
+        }
+        pool.close()
+        let world = try MPICommunicator.world
+        let description =
+            world.size == 1
+            ? "MPIPool alone (no mpirun): \(pool.workerCount) local worker processes"
+            : "MPIPool: rank 0 of \(world.size) scheduled, \(pool.workerCount) worker ranks"
+        return (results, (clock.now - start) / .seconds(1), description, pool.workerCount)
+    }
+    #endif
 
     /// The slide's program: a pool of `workers` maps fib(n) over `tasks` copies of `n`; the time
     /// covers the pool's start and shutdown, as `with Pool(…)` does.
@@ -130,7 +186,7 @@ enum PoolMeasurements {
 
     /// Tiny tasks per second, each submitted on its own and awaited as a future.
     static func tinySubmit(count: Int) throws -> Double {
-        try waitFor {
+        try waitForAsync {
             let pool = ProcessPool(workers: 2)
             defer { pool.close() }
             _ = try await pool.map((0..<10).map(TwiceTask.init), chunkSize: 1)
@@ -159,24 +215,6 @@ enum PoolMeasurements {
             times.append((clock.now - start) / .seconds(1))
         }
         return times.sorted()[2]
-    }
-
-    /// Runs async work from the benchmark's synchronous code.
-    private static func waitFor<Result: Sendable>(
-        _ body: @escaping @Sendable () async throws -> Result
-    ) throws -> Result {
-        let done = DispatchSemaphore(value: 0)
-        let box = ResultBox<Result>()
-        Task {
-            do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
-            done.signal()
-        }
-        done.wait()
-        return try box.result!.get()
-    }
-
-    private final class ResultBox<Result>: @unchecked Sendable {
-        var result: Swift.Result<Result, any Error>?
     }
 }
 

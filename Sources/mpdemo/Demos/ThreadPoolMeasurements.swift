@@ -22,7 +22,7 @@ enum ThreadPoolMeasurements {
             precondition(outputs.allSatisfy { $0 == expected })
         }
         let taskGroup = try seconds {
-            let outputs = try blockingRun {
+            let outputs = try waitForAsync {
                 await withTaskGroup(of: (Int, Int).self) { group in
                     for index in 0..<count { group.addTask { (index, fibonacci(n)) } }
                     var outputs = [Int](repeating: 0, count: count)
@@ -47,24 +47,6 @@ enum ThreadPoolMeasurements {
         let start = clock.now
         try body()
         return (clock.now - start) / .seconds(1)
-    }
-
-    /// Runs `body` on the cooperative pool and waits for it from this (non-pool) thread.
-    private static func blockingRun<Result: Sendable>(
-        _ body: @escaping @Sendable () async -> Result
-    ) throws -> Result {
-        let done = DispatchSemaphore(value: 0)
-        let box = Box<Result>()
-        Task {
-            box.value = await body()
-            done.signal()
-        }
-        done.wait()
-        return box.value!
-    }
-
-    private final class Box<Value>: @unchecked Sendable {
-        var value: Value?
     }
 
     /// Each iteration writes its own slot; nothing is shared between them.
