@@ -33,9 +33,14 @@ extension MPICommunicator {
     }
 
     /// Sends the numbers themselves and suspends until MPI is done with the array's memory.
-    public func send<Element: MPINumeric>(contentsOf elements: [Element], to destination: Int, tag: Int = 0)
+    public func send<Element: MPINumeric>(
+        contentsOf elements: [Element],
+        to destination: Int,
+        tag: Int = 0
+    )
         async throws
     {
+        try MPIEnvironment.requireMultipleThreads(for: "an async send")
         let destination = try rankArgument(destination)
         let tag = try tagArgument(tag)
         let count = try countArgument(elements.count)
@@ -64,12 +69,14 @@ extension MPICommunicator {
 
     /// Suspends until every rank has reached it (`MPI_Ibarrier`).
     public func barrier() async throws {
+        try MPIEnvironment.requireMultipleThreads(for: "an async barrier")
         var request: MPI_Request? = nil
         try MPIEnvironment.check(MPI_Ibarrier(handle, &request), "MPI_Ibarrier")
         _ = try await MPIProgressEngine.shared.completion(of: request)
     }
 
     func sendBytes(_ bytes: [UInt8], to destination: Int, tag: Int) async throws {
+        try MPIEnvironment.requireMultipleThreads(for: "an async send")
         let destination = try rankArgument(destination)
         let tag = try tagArgument(tag)
         let count = try countArgument(bytes.count)
@@ -91,6 +98,7 @@ extension MPICommunicator {
     /// Matches the next message from `source` with `tag` for this caller: at once when one is
     /// waiting, else on the progress thread.
     func probe(from source: Int?, tag: Int?) async throws -> MatchedMessage {
+        try MPIEnvironment.requireMultipleThreads(for: "an async receive")
         // A reply is often microseconds away: a few more looks cost less than parking and waking.
         for _ in 0..<64 {
             if let matched = try probeNow(from: source, tag: tag) { return matched }

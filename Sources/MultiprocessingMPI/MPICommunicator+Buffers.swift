@@ -4,7 +4,11 @@ import CMPI
 extension MPICommunicator {
     /// Sends the numbers themselves: MPI reads the array's memory, nothing is encoded (mpi4py's
     /// `Send` of a buffer).
-    public func send<Element: MPINumeric>(contentsOf elements: [Element], to destination: Int, tag: Int = 0)
+    public func send<Element: MPINumeric>(
+        contentsOf elements: [Element],
+        to destination: Int,
+        tag: Int = 0
+    )
         throws
     {
         try elements.withUnsafeBufferPointer { (buffer) in

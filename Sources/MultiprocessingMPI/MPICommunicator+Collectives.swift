@@ -158,8 +158,15 @@ extension MPICommunicator {
             try gathered.withUnsafeMutableBytes { (output) in
                 try MPIEnvironment.check(
                     MPI_Gatherv(
-                        input.baseAddress, count, cmpi_byte(),
-                        output.baseAddress, counts, displacements, cmpi_byte(), root, handle
+                        input.baseAddress,
+                        count,
+                        cmpi_byte(),
+                        output.baseAddress,
+                        counts,
+                        displacements,
+                        cmpi_byte(),
+                        root,
+                        handle
                     ),
                     "MPI_Gatherv"
                 )
@@ -183,8 +190,14 @@ extension MPICommunicator {
             try gathered.withUnsafeMutableBytes { (output) in
                 try MPIEnvironment.check(
                     MPI_Allgatherv(
-                        input.baseAddress, count, cmpi_byte(),
-                        output.baseAddress, counts, displacements, cmpi_byte(), handle
+                        input.baseAddress,
+                        count,
+                        cmpi_byte(),
+                        output.baseAddress,
+                        counts,
+                        displacements,
+                        cmpi_byte(),
+                        handle
                     ),
                     "MPI_Allgatherv"
                 )
@@ -224,8 +237,15 @@ extension MPICommunicator {
             try mine.withUnsafeMutableBytes { (output) in
                 try MPIEnvironment.check(
                     MPI_Scatterv(
-                        input.baseAddress, counts, displacements, cmpi_byte(),
-                        output.baseAddress, count, cmpi_byte(), root, handle
+                        input.baseAddress,
+                        counts,
+                        displacements,
+                        cmpi_byte(),
+                        output.baseAddress,
+                        count,
+                        cmpi_byte(),
+                        root,
+                        handle
                     ),
                     "MPI_Scatterv"
                 )

@@ -46,6 +46,15 @@ public struct MPICommunicator: @unchecked Sendable {
         }
     }
 
+    /// Initialises MPI with `threadLevel` unless it is already, and returns the level it provides.
+    /// Call it before anything else to ask for less than the default ``MPIThreadLevel/multiple``.
+    ///
+    /// - Throws: ``MPIError/Code-swift.struct/threadSupport`` when MPI provides less than asked.
+    @discardableResult
+    public static func initialize(threadLevel: MPIThreadLevel) throws(MPIError) -> MPIThreadLevel {
+        try MPIEnvironment.initialize(requesting: threadLevel)
+    }
+
     /// A communicator with the same ranks and a message space of its own (`MPI_Comm_dup`), so a
     /// library's messages never match the program's. Every rank must call it.
     public func duplicate() throws -> MPICommunicator {
@@ -130,7 +139,14 @@ public struct MPICommunicator: @unchecked Sendable {
         var found: Int32 = 0
         var matched = MatchedMessage(message: nil, status: MPI_Status())
         try MPIEnvironment.check(
-            MPI_Improbe(try sourceArgument(source), try tagArgument(tag), handle, &found, &matched.message, &matched.status),
+            MPI_Improbe(
+                try sourceArgument(source),
+                try tagArgument(tag),
+                handle,
+                &found,
+                &matched.message,
+                &matched.status
+            ),
             "MPI_Improbe"
         )
         return found != 0 ? matched : nil
@@ -191,7 +207,10 @@ public struct MPICommunicator: @unchecked Sendable {
 
     func countArgument(_ count: Int) throws -> Int32 {
         guard count <= Int(Int32.max) else {
-            throw MPIError(.invalidArgument, "a message of \(count) elements is beyond MPI's count limit of \(Int32.max)")
+            throw MPIError(
+                .invalidArgument,
+                "a message of \(count) elements is beyond MPI's count limit of \(Int32.max)"
+            )
         }
         return Int32(count)
     }

@@ -11,7 +11,7 @@ import Glibc
 enum MPIEnvironment {
     private enum State {
         case uninitialized
-        case ready(ownsInitialization: Bool)
+        case ready(MPIThreadLevel)
         case failed(MPIError)
     }
 
@@ -19,27 +19,39 @@ enum MPIEnvironment {
     /// What runs before `MPI_Finalize` at exit (open pools release their workers).
     private static let exitHooks = Mutex([@Sendable () -> Void]())
 
-    /// Initialises MPI unless it is already (by this library or by the program itself), then
-    /// checks that it may be called from any thread at any time.
-    static func initialize() throws(MPIError) {
-        let outcome: Result<Void, MPIError> = state.withLock { state in
+    /// Initialises MPI at `requested` thread support unless it is already (by this library or by
+    /// the program itself); returns the level MPI provides.
+    @discardableResult
+    static func initialize(requesting requested: MPIThreadLevel = .multiple) throws(MPIError) -> MPIThreadLevel {
+        let outcome: Result<MPIThreadLevel, MPIError> = state.withLock { state in
             switch state {
-            case .ready: return .success(())
+            case .ready(let level): return .success(level)
             case .failed(let error): return .failure(error)
             case .uninitialized: break
             }
-            let result = Result { () throws(MPIError) in try start() }
+            let result = Result { () throws(MPIError) in try start(requested) }
             switch result {
-            case .success(let owns): state = .ready(ownsInitialization: owns)
+            case .success(let level): state = .ready(level)
             case .failure(let error): state = .failed(error)
             }
-            return result.map { _ in () }
+            return result
         }
-        try outcome.get()
+        return try outcome.get()
     }
 
-    /// Returns whether this library called `MPI_Init_thread` (and so must finalize).
-    private static func start() throws(MPIError) -> Bool {
+    /// Throws unless MPI may be called from several threads at once, which `what` needs.
+    static func requireMultipleThreads(for what: @autoclosure () -> String) throws(MPIError) {
+        let level = try initialize()
+        guard level == .multiple else {
+            throw MPIError(
+                .threadSupport,
+                "\(what()) calls MPI from several threads, but MPI was initialised with thread level \(level); "
+                    + "initialise it with .multiple (the default)"
+            )
+        }
+    }
+
+    private static func start(_ requested: MPIThreadLevel) throws(MPIError) -> MPIThreadLevel {
         var finalized: Int32 = 0
         MPI_Finalized(&finalized)
         if finalized != 0 { throw MPIError(.finalized, "MPI was finalized already in this process") }
@@ -49,23 +61,24 @@ enum MPIEnvironment {
         if initialized != 0 {
             MPI_Query_thread(&provided)
         } else {
-            let code = MPI_Init_thread(nil, nil, Int32(MPI_THREAD_MULTIPLE), &provided)
+            let code = MPI_Init_thread(nil, nil, requested.mpiValue, &provided)
             guard code == MPI_SUCCESS else {
                 throw MPIError(.callFailed, "MPI_Init_thread: \(errorString(code))", mpiErrorCode: code)
             }
+            atexit { MPIEnvironment.finalizeAtExit() }
         }
         // Errors come back as codes and become MPIError, instead of aborting every rank.
         MPI_Comm_set_errhandler(cmpi_comm_world(), cmpi_errors_return())
         MPI_Comm_set_errhandler(cmpi_comm_self(), cmpi_errors_return())
-        guard provided >= Int32(MPI_THREAD_MULTIPLE) else {
+        let level = MPIThreadLevel(mpiValue: provided)
+        guard initialized != 0 || level >= requested else {
             throw MPIError(
                 .threadSupport,
-                "this MPI library provides thread level \(provided), not MPI_THREAD_MULTIPLE "
+                "this MPI library provides thread level \(level), not \(requested) "
                     + "(rebuild Open MPI with --enable-mpi-thread-multiple)"
             )
         }
-        if initialized == 0 { atexit { MPIEnvironment.finalizeAtExit() } }
-        return initialized == 0
+        return level
     }
 
     /// Runs `hook` at exit, before MPI is finalized.
@@ -79,6 +92,7 @@ enum MPIEnvironment {
             return hooks
         }
         for hook in hooks { hook() }
+        MPIProgressEngine.shared.stopForExit()
         var finalized: Int32 = 0
         MPI_Finalized(&finalized)
         if finalized == 0 { MPI_Finalize() }

@@ -14,14 +14,18 @@ public struct MPIDatatype: @unchecked Sendable {
 }
 
 extension Int: MPINumeric {
-    public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: MemoryLayout<Int>.size == 8 ? cmpi_int64() : cmpi_int32()) }
+    public static var mpiDatatype: MPIDatatype {
+        MPIDatatype(handle: MemoryLayout<Int>.size == 8 ? cmpi_int64() : cmpi_int32())
+    }
 }
 extension Int8: MPINumeric { public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: cmpi_int8()) } }
 extension Int16: MPINumeric { public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: cmpi_int16()) } }
 extension Int32: MPINumeric { public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: cmpi_int32()) } }
 extension Int64: MPINumeric { public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: cmpi_int64()) } }
 extension UInt: MPINumeric {
-    public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: MemoryLayout<UInt>.size == 8 ? cmpi_uint64() : cmpi_uint32()) }
+    public static var mpiDatatype: MPIDatatype {
+        MPIDatatype(handle: MemoryLayout<UInt>.size == 8 ? cmpi_uint64() : cmpi_uint32())
+    }
 }
 extension UInt8: MPINumeric { public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: cmpi_uint8()) } }
 extension UInt16: MPINumeric { public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: cmpi_uint16()) } }

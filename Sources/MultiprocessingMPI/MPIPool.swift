@@ -52,6 +52,7 @@ public final class MPIPool: TaskPool {
             workerCount = pool.workerCount
             return
         }
+        try MPIEnvironment.requireMultipleThreads(for: "MPIPool")
         // A message space of its own, so the pool's messages never meet the program's.
         let own = try given.duplicate()
         if own.rank != root {

@@ -96,6 +96,12 @@ final class MPIProgressEngine: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Parks the progress thread for good (it blocks on the lock, outside any MPI call), so that
+    /// `MPI_Finalize` at exit never runs beside one of its tests.
+    func stopForExit() {
+        pthread_mutex_lock(mutex)
+    }
+
     private func startIfNeeded() {
         guard !threadStarted else { return }
         threadStarted = true

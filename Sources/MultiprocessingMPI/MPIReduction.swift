@@ -54,12 +54,16 @@ enum CustomReduction {
         defer { MPI_Type_free(&datatype) }
         var operation: MPI_Op? = nil
         try MPIEnvironment.check(
-            MPI_Op_create({ input, output, length, datatype in
-                guard let input, let output, let length, let datatype, let handle = datatype.pointee else { return }
-                let key = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(handle)))
-                let apply = CustomReduction.closures.withLock { $0[key] }
-                apply?(UnsafeRawPointer(input), output, Int(length.pointee))
-            }, 1, &operation),
+            MPI_Op_create(
+                { input, output, length, datatype in
+                    guard let input, let output, let length, let datatype, let handle = datatype.pointee else { return }
+                    let key = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(handle)))
+                    let apply = CustomReduction.closures.withLock { $0[key] }
+                    apply?(UnsafeRawPointer(input), output, Int(length.pointee))
+                },
+                1,
+                &operation
+            ),
             "MPI_Op_create"
         )
         defer { MPI_Op_free(&operation) }

@@ -45,7 +45,12 @@ enum MPIJob {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let watchdog = DispatchWorkItem { if process.isRunning { process.interrupt(); process.terminate() } }
+        let watchdog = DispatchWorkItem {
+            if process.isRunning {
+                process.interrupt()
+                process.terminate()
+            }
+        }
         let seconds = Double(limit.components.seconds)
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
@@ -99,6 +104,9 @@ struct MPIJobTests {
 
     @Test("MPIPool on 3 ranks: results in order, both workers used, errors, timeout, close")
     func pool() throws { try MPIJob.expectPasses("pool", ranks: 3) }
+
+    @Test("MPI_THREAD_SINGLE on request: blocking calls work, async forms are refused")
+    func singleThreadLevel() throws { try MPIJob.expectPasses("singleThreadLevel", ranks: nil) }
 
     @Test("alone without mpirun: a job of size 1, and MPIPool runs on local processes")
     func singleton() throws { try MPIJob.expectPasses("singleton", ranks: nil) }

@@ -32,7 +32,10 @@ struct MPIPoolWorkerTests {
         // A name that is no type, and a name of a type that is not a task.
         #expect(try failureCode([3, 0, 0, 0] + Array("Zzz".utf8)) == .unknownTaskType)
         let notATask = Array(_mangledTypeName(Int.self)!.utf8)
-        #expect(try failureCode(withUnsafeBytes(of: UInt32(notATask.count).littleEndian, Array.init) + notATask) == .unknownTaskType)
+        #expect(
+            try failureCode(withUnsafeBytes(of: UInt32(notATask.count).littleEndian, Array.init) + notATask)
+                == .unknownTaskType
+        )
         // The right name with garbage where the task should be.
         var message = try MPIPoolProtocol.taskMessage(FibonacciTask(n: 20))
         message.removeLast(4)
@@ -45,9 +48,17 @@ struct MPIPoolWorkerTests {
         // A task that does nothing with its input: any value a flipped byte makes is harmless to run.
         let genuine = try MPIPoolProtocol.taskMessage(EchoTask(value: 5, label: "five"))
         for round in 0..<2_000 {
-            var message = round.isMultiple(of: 2) ? genuine : (0..<Int.random(in: 0..<64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var message =
+                round.isMultiple(of: 2)
+                ? genuine
+                : (0..<Int.random(in: 0..<64, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
             if round.isMultiple(of: 2), !message.isEmpty {
-                message[Int.random(in: 0..<message.count, using: &generator)] ^= UInt8.random(in: 1...255, using: &generator)
+                message[Int.random(in: 0..<message.count, using: &generator)] ^= UInt8.random(
+                    in: 1...255,
+                    using: &generator
+                )
             }
             _ = try report(message)
         }

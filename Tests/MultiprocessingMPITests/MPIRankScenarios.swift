@@ -85,7 +85,6 @@ struct MPIRankScenarios {
 
     }
 
-
     @Test func collectives() async throws {
         let world = try MPICommunicator.world
         try #require(world.size == 2)
@@ -115,12 +114,17 @@ struct MPIRankScenarios {
         // A custom operation, element by element: the larger absolute value.
         let largerMagnitude = MPIReduction<Int>.custom { abs($0) >= abs($1) ? $0 : $1 }
         #expect(try world.allReduce([value, -3 * value], largerMagnitude) == [20, -60])
-        #expect(try world.reduce(Float(value), .custom { $0 + $1 * 2 }, root: 1).map { $0 > 0 } == (rank == 1 ? true : nil))
+        #expect(
+            try world.reduce(Float(value), .custom { $0 + $1 * 2 }, root: 1).map { $0 > 0 } == (rank == 1 ? true : nil)
+        )
         // Any Codable value, folded in rank order.
         #expect(try world.allReduce("r\(rank)") { $0 + "," + $1 } == "r0,r1")
         #expect(try world.reduce([rank], root: 0, combining: +) == (rank == 0 ? [0, 1] : nil))
 
-        #expect(try world.gather(Point(x: Double(rank), y: 0, label: "\(rank)"), root: 0)?.map(\.label) == (rank == 0 ? ["0", "1"] : nil))
+        #expect(
+            try world.gather(Point(x: Double(rank), y: 0, label: "\(rank)"), root: 0)?.map(\.label)
+                == (rank == 0 ? ["0", "1"] : nil)
+        )
         #expect(try world.allGather(rank * 100) == [0, 100])
         #expect(try world.scatter(rank == 0 ? ["zero", "one"] : nil, root: 0) == (rank == 0 ? "zero" : "one"))
     }
@@ -182,10 +186,14 @@ struct MPIRankScenarios {
             try await pool.apply(ThrowingTask(codable: true))
         }
         await #expect(throws: RemoteTaskError.self) { try await pool.apply(ThrowingTask(codable: false)) }
-        await #expect(throws: PlannedFailure(value: 7)) { try await pool.map((0..<20).map { FailOnTask($0, failing: 7) }) }
+        await #expect(throws: PlannedFailure(value: 7)) {
+            try await pool.map((0..<20).map { FailOnTask($0, failing: 7) })
+        }
 
         // A timeout frees the caller; the late answer is read and dropped, and the pool goes on.
-        let error = await #expect(throws: PoolError.self) { try await pool.apply(SleepTask(milliseconds: 1_500), timeout: .milliseconds(100)) }
+        let error = await #expect(throws: PoolError.self) {
+            try await pool.apply(SleepTask(milliseconds: 1_500), timeout: .milliseconds(100))
+        }
         #expect(error?.code == .timedOut)
         #expect(try await pool.map((1...25).map(FibonacciTask.init)) == (1...25).map(fibonacci))
 
@@ -193,6 +201,18 @@ struct MPIRankScenarios {
         let closed = await #expect(throws: PoolError.self) { try await pool.apply(FibonacciTask(n: 3)) }
         #expect(closed?.code == .closed)
         MPIJob.markPassed("pool", rank: world.rank)
+    }
+
+    @Test func singleThreadLevel() async throws {
+        // Asked before anything else initialises MPI; later requests get the level already set.
+        #expect(try MPICommunicator.initialize(threadLevel: .single) == .single)
+        #expect(try MPICommunicator.initialize(threadLevel: .multiple) == .single)
+        let world = try MPICommunicator.world
+        try Self.singletonBlocking(world)
+        // The async forms need several threads in MPI at once: refused, not racing.
+        let error = await #expect(throws: MPIError.self) { try await world.receive(Int.self, from: 0, tag: 1) }
+        #expect(error?.code == .threadSupport)
+        MPIJob.markPassed("singleThreadLevel", rank: world.rank)
     }
 
     @Test func singleton() async throws {

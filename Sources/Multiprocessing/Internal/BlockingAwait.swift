@@ -6,8 +6,9 @@ import Glibc
 /// main thread, a ``WorkerThread``): the work's jobs run here, through a task executor preference,
 /// so a task that blocks (takes a lock, waits for a message) blocks this thread and never one of
 /// the few cooperative-pool threads. Never call it on a cooperative-pool thread.
-package func blockingAwait<Output: Sendable>(_ body: @escaping @Sendable () async throws -> Output) -> Result<Output, any Error>
-{
+package func blockingAwait<Output: Sendable>(
+    _ body: @escaping @Sendable () async throws -> Output
+) -> Result<Output, any Error> {
     let executor = CallingThreadExecutor()
     let box = AwaitBox<Output>()
     Task(executorPreference: executor) {

@@ -6,10 +6,10 @@ extension BenchmarkSuite {
     static func mpiGroups(_ sizes: BenchmarkSizes) -> [BenchmarkGroup] {
         let iterations = sizes.roundTrips
         let selfPath = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let pingPong: () throws -> [String: Double] = {
+        let pingPong: (String) throws -> [String: Double] = { threadLevel in
             let figures = try MPILaunch.figures(
                 ranks: 2,
-                [selfPath, "mpi-pingpong", "--json", "--iterations", "\(iterations)"]
+                [selfPath, "mpi-pingpong", "--json", "--iterations", "\(iterations)", "--thread-level", threadLevel]
             )
             return figures.compactMapValues { ($0 as? NSNumber)?.doubleValue }
         }
@@ -22,25 +22,42 @@ extension BenchmarkSuite {
                 metrics: [
                     Metric(
                         id: "mpi.latency-8b-vs-c",
-                        label: "MPI ping-pong 8 B, numbers: vs plain C",
+                        label: "MPI ping-pong 8 B, numbers: vs plain C (THREAD_MULTIPLE)",
                         unit: "µs",
                         direction: .lower,
                         swiftKey: "latency_8b_us",
-                        pythonPath: ["latency_8b_us"]
+                        pythonPath: ["multiple", "latency_8b_us"]
+                    ),
+                    Metric(
+                        id: "mpi.latency-8b-vs-c-single",
+                        label: "MPI ping-pong 8 B, numbers: vs plain C (THREAD_SINGLE)",
+                        unit: "µs",
+                        direction: .lower,
+                        swiftKey: "single_latency_8b_us",
+                        pythonPath: ["single", "latency_8b_us"]
                     ),
                     Metric(
                         id: "mpi.bandwidth-1mib-vs-c",
-                        label: "MPI ping-pong 1 MiB, numbers: vs plain C",
+                        label: "MPI ping-pong 1 MiB, numbers: vs plain C (THREAD_MULTIPLE)",
                         unit: "GB/s",
                         direction: .higher,
                         swiftKey: "bandwidth_1mib_gbps",
-                        pythonPath: ["bandwidth_1mib_gbps"]
+                        pythonPath: ["multiple", "bandwidth_1mib_gbps"]
                     ),
                 ],
-                runSwift: pingPong,
+                runSwift: {
+                    var figures = try pingPong("multiple")
+                    for (key, value) in try pingPong("single") { figures["single_" + key] = value }
+                    return figures
+                },
                 pythonScript: "../mpi/pingpong.c",
                 pythonArguments: [],
-                runPeer: { _ in try MPIPingPong.runC(iterations: iterations) }
+                runPeer: { _ in
+                    [
+                        "multiple": try MPIPingPong.runC(iterations: iterations, threadMultiple: true),
+                        "single": try MPIPingPong.runC(iterations: iterations, threadMultiple: false),
+                    ]
+                }
             ),
             BenchmarkGroup(
                 name: "mpi-vs-mpi4py",
@@ -78,7 +95,7 @@ extension BenchmarkSuite {
                         pythonPath: nil
                     ),
                 ],
-                runSwift: pingPong,
+                runSwift: { try pingPong("multiple") },
                 pythonScript: "mpi_pingpong.py",
                 pythonArguments: [],
                 runPeer: { python in
@@ -123,7 +140,10 @@ extension BenchmarkSuite {
                 pythonScript: "mpi_pool_bench.py",
                 pythonArguments: [],
                 runPeer: { python in
-                    try MPILaunch.figures(ranks: 3, [python, "-m", "mpi4py.futures", poolScript, "--count", "\(count)", "--json"])
+                    try MPILaunch.figures(
+                        ranks: 3,
+                        [python, "-m", "mpi4py.futures", poolScript, "--count", "\(count)", "--json"]
+                    )
                 }
             ),
         ]

@@ -57,7 +57,9 @@ enum MPILaunch {
     static func figures(ranks: Int, _ command: [String]) throws -> [String: Any] {
         let output = try capture(ranks: ranks, command)
         guard let object = PythonRunner.lastJSONObject(in: output) else {
-            throw PythonRunner.Failure(description: "\(command.joined(separator: " ")) printed no JSON: \(output.suffix(500))")
+            throw PythonRunner.Failure(
+                description: "\(command.joined(separator: " ")) printed no JSON: \(output.suffix(500))"
+            )
         }
         return object
     }
@@ -68,7 +70,8 @@ enum MPILaunch {
 struct MPIPingPongDemo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mpi-pingpong",
-        abstract: "MPI ping-pong between 2 ranks: 8-byte latency and 1 MiB bandwidth (starts mpirun itself when needed).",
+        abstract:
+            "MPI ping-pong between 2 ranks: 8-byte latency and 1 MiB bandwidth (starts mpirun itself when needed).",
         discussion: "With --vs-c, the same exchange in plain C (Benchmarks/mpi/pingpong.c, built with mpicc); "
             + "with --vs-python, in mpi4py (Benchmarks/python/mpi_pingpong.py; pip install mpi4py)."
     )
@@ -76,49 +79,69 @@ struct MPIPingPongDemo: ParsableCommand {
     @Option(help: "Round trips timed for 8 bytes (a tenth of them, at least 10, for 1 MiB).")
     var iterations = 10_000
 
-    @Flag(help: "Also run the plain C ping-pong against the same Open MPI.")
+    @Flag(help: "Also run the plain C ping-pong against the same Open MPI, at the same thread level.")
     var vsC = false
+
+    @Option(
+        help: ArgumentHelp(
+            "MPI's thread level: multiple (the library's default; async forms and pools need it) or single.",
+            discussion: "Open MPI takes a lock on every call at multiple; single measures the wrapper alone."
+        )
+    )
+    var threadLevel = "multiple"
 
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+        guard ["single", "multiple"].contains(threadLevel) else {
+            throw ValidationError("--thread-level must be single or multiple")
+        }
     }
 
     func run() throws {
         guard MPILaunch.isUnderMPIRun else { try MPILaunch.relaunchSelf(ranks: 2) }
+        let multiple = threadLevel == "multiple"
+        try MPICommunicator.initialize(threadLevel: multiple ? .multiple : .single)
         let world = try MPICommunicator.world
         guard world.size == 2 else {
             throw ValidationError("mpi-pingpong needs exactly 2 ranks, not \(world.size)")
         }
-        let figures = try MPIPingPong.measure(world, iterations: iterations)
+        let figures = try MPIPingPong.measure(world, iterations: iterations, async: multiple)
         guard world.rank == 0 else { return }
         var peers: [(String, [String: Any])] = []
         // Rank 0 starts the peers once the Swift ranks are done; rank 1 has returned by then.
-        if vsC { peers.append(("C", try MPIPingPong.runC(iterations: iterations))) }
+        if vsC { peers.append(("C", try MPIPingPong.runC(iterations: iterations, threadMultiple: multiple))) }
         if common.vsPython {
-            peers.append((
-                "mpi4py",
-                try MPILaunch.figures(
-                    ranks: 2,
-                    [common.python, PythonRunner.scriptDirectory.appendingPathComponent("mpi_pingpong.py").path]
-                        + ["--iterations", "\(iterations)", "--json"]
+            peers.append(
+                (
+                    "mpi4py",
+                    try MPILaunch.figures(
+                        ranks: 2,
+                        [common.python, PythonRunner.scriptDirectory.appendingPathComponent("mpi_pingpong.py").path]
+                            + ["--iterations", "\(iterations)", "--json"]
+                    )
                 )
-            ))
+            )
         }
         if common.json {
             var object = JSONObject()
             object["demo"] = "mpi-pingpong"
             object["language"] = "swift"
+            object["thread_level"] = threadLevel
             for (key, value) in figures.sorted(by: { $0.key < $1.key }) { object[key] = value }
             for (name, peer) in peers { object[name.lowercased()] = peer.asJSONObject }
             print(object.text)
             return
         }
-        print("MPI ping-pong between 2 ranks, \(iterations) round trips (one-way latency):")
+        print(
+            "MPI ping-pong between 2 ranks, \(iterations) round trips, thread level \(threadLevel) (one-way latency):"
+        )
         print("  8 B, numbers as memory (send(contentsOf:)):  \(format(figures["latency_8b_us"]!)) µs")
         print("  8 B, a Codable Int (send(_:to:)):            \(format(figures["latency_8b_codable_us"]!)) µs")
-        print("  8 B, async send and receive:                 \(format(figures["latency_8b_async_us"]!)) µs")
+        if let async = figures["latency_8b_async_us"] {
+            print("  8 B, async send and receive:                 \(format(async)) µs")
+        }
         print("  1 MiB, numbers as memory:                    \(format(figures["bandwidth_1mib_gbps"]!)) GB/s")
         for (name, peer) in peers {
             let latency = BenchmarkCommand.number(at: ["latency_8b_us"], in: peer) ?? .nan
@@ -136,7 +159,7 @@ struct MPIPingPongDemo: ParsableCommand {
 
 /// The exchanges of ``MPIPingPongDemo``, the same as `Benchmarks/mpi/pingpong.c`'s.
 enum MPIPingPong {
-    static func measure(_ world: MPICommunicator, iterations: Int) throws -> [String: Double] {
+    static func measure(_ world: MPICommunicator, iterations: Int, async: Bool) throws -> [String: Double] {
         let peer = 1 - world.rank
         let isFirst = world.rank == 0
         var figures: [String: Double] = [:]
@@ -180,15 +203,17 @@ enum MPIPingPong {
 
         // The async forms: each wait may park on the progress thread.
         let asyncCount = max(10, iterations / 10)
-        figures["latency_8b_async_us"] = try oneWay(asyncCount) {
-            try waitForAsync {
-                for _ in 0..<asyncCount {
-                    if isFirst {
-                        try await world.send(42, to: peer)
-                        _ = try await world.receive(Int.self, from: peer, tag: 0)
-                    } else {
-                        let value = try await world.receive(Int.self, from: peer, tag: 0)
-                        try await world.send(value, to: peer)
+        if async {
+            figures["latency_8b_async_us"] = try oneWay(asyncCount) {
+                try waitForAsync {
+                    for _ in 0..<asyncCount {
+                        if isFirst {
+                            try await world.send(42, to: peer)
+                            _ = try await world.receive(Int.self, from: peer, tag: 0)
+                        } else {
+                            let value = try await world.receive(Int.self, from: peer, tag: 0)
+                            try await world.send(value, to: peer)
+                        }
                     }
                 }
             }
@@ -212,13 +237,17 @@ enum MPIPingPong {
     }
 
     /// Builds `Benchmarks/mpi/pingpong.c` with `mpicc` (once per run) and runs it on 2 ranks.
-    static func runC(iterations: Int) throws -> [String: Any] {
+    static func runC(iterations: Int, threadMultiple: Bool) throws -> [String: Any] {
         let source = PythonRunner.scriptDirectory.deletingLastPathComponent().appendingPathComponent("mpi/pingpong.c")
-        let binary = FileManager.default.temporaryDirectory.appendingPathComponent("mpdemo-mpi-pingpong-\(getpid())").path
+        let binary = FileManager.default.temporaryDirectory.appendingPathComponent("mpdemo-mpi-pingpong-\(getpid())")
+            .path
         if !FileManager.default.fileExists(atPath: binary) {
             _ = try PythonRunner.capture(["mpicc", "-O2", source.path, "-o", binary])
         }
-        return try MPILaunch.figures(ranks: 2, [binary, "--iterations", "\(iterations)", "--json"])
+        return try MPILaunch.figures(
+            ranks: 2,
+            [binary, "--iterations", "\(iterations)", "--json"] + (threadMultiple ? ["--thread-multiple"] : [])
+        )
     }
 }
 
