@@ -105,6 +105,17 @@ struct MPIJobTests {
     @Test("MPIPool on 3 ranks: results in order, both workers used, errors, timeout, close")
     func pool() throws { try MPIJob.expectPasses("pool", ranks: 3) }
 
+    @Test("a worker rank killed mid-task ends the whole job, root included, instead of hanging it")
+    func workerDies() throws {
+        let outcome = try MPIJob.run("workerDies", ranks: 3, limit: .seconds(60))
+        #expect(outcome.status != 0)
+        #expect(
+            outcome.output.contains("signal 9") || outcome.output.contains("Killed"),
+            "\(outcome.output.suffix(3000))"
+        )
+        #expect(outcome.passedRanks("workerDies").isEmpty)
+    }
+
     @Test("MPI_THREAD_SINGLE on request: blocking calls work, async forms are refused")
     func singleThreadLevel() throws { try MPIJob.expectPasses("singleThreadLevel", ranks: nil) }
 

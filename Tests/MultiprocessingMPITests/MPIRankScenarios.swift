@@ -203,6 +203,17 @@ struct MPIRankScenarios {
         MPIJob.markPassed("pool", rank: world.rank)
     }
 
+    @Test func workerDies() async throws {
+        guard let pool = try MPIPool() else {
+            Issue.record("a worker rank must not return: one of them is killed, and mpirun ends the job")
+            return
+        }
+        // One task kills its rank: MPI cannot go on without a rank, so mpirun ends every rank
+        // (this one too, while it waits) instead of leaving the job hanging.
+        _ = try await pool.map((0..<8).map { SuicideTask(victim: $0 == 5) }, chunkSize: 1)
+        Issue.record("the map returned although a worker rank was killed")
+    }
+
     @Test func singleThreadLevel() async throws {
         // Asked before anything else initialises MPI; later requests get the level already set.
         #expect(try MPICommunicator.initialize(threadLevel: .single) == .single)
@@ -246,6 +257,16 @@ struct Point: Codable, Equatable, Sendable {
     var x: Double
     var y: Double
     var label: String
+}
+
+/// Kills its own rank when it is the victim.
+struct SuicideTask: ParallelTask {
+    var victim: Bool
+    func run() -> Int {
+        if victim { kill(getpid(), SIGKILL) }
+        usleep(50_000)
+        return 0
+    }
 }
 
 /// Sleeps a little, then says which rank ran it.

@@ -122,6 +122,8 @@ struct PoolDemo: ParsableCommand {
         workers: Int,
         tasks: Int
     ) throws -> (results: [Int], seconds: Double, description: String, workers: Int)? {
+        // MPI_Init is the job's start-up, not the pool's: done before the clock.
+        let world = try MPICommunicator.world
         let clock = ContinuousClock()
         let start = clock.now
         guard let pool = try MPIPool(localWorkers: workers) else { return nil }
@@ -129,7 +131,6 @@ struct PoolDemo: ParsableCommand {
             try await pool.map(Array(repeating: FibonacciTask(n: n, quiet: true), count: tasks))
         }
         pool.close()
-        let world = try MPICommunicator.world
         let description =
             world.size == 1
             ? "MPIPool alone (no mpirun): \(pool.workerCount) local worker processes"
