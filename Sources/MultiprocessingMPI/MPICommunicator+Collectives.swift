@@ -144,66 +144,67 @@ extension MPICommunicator {
     /// Every rank's value, in rank order, on the root; `nil` elsewhere: mpi4py's `gather`.
     public func gather<Value: Codable>(_ value: Value, root: Int = 0) throws -> [Value]? {
         let root = try rankArgument(root)
-        let bytes = try encode(value)
-        var count = try countArgument(bytes.count)
-        let isRoot = rank == Int(root)
-        var counts = [Int32](repeating: 0, count: isRoot ? size : 0)
-        try MPIEnvironment.check(
-            MPI_Gather(&count, 1, Int32.mpiDatatype.handle, &counts, 1, Int32.mpiDatatype.handle, root, handle),
-            "MPI_Gather"
-        )
-        let (displacements, total) = try layout(counts)
-        var gathered = [UInt8](repeating: 0, count: total)
-        try bytes.withUnsafeBytes { (input) in
-            try gathered.withUnsafeMutableBytes { (output) in
-                try MPIEnvironment.check(
-                    MPI_Gatherv(
-                        input.baseAddress,
-                        count,
-                        cmpi_byte(),
-                        output.baseAddress,
-                        counts,
-                        displacements,
-                        cmpi_byte(),
-                        root,
-                        handle
-                    ),
-                    "MPI_Gatherv"
-                )
-            }
-        }
-        return isRoot ? try split(gathered, counts: counts, displacements: displacements, as: Value.self) : nil
+        let gathered = try gatherBytes(try encode(value), root: root)
+        return rank == Int(root) ? try split(gathered, as: Value.self) : nil
     }
 
     /// Every rank's value, in rank order, on every rank: mpi4py's `allgather`.
     public func allGather<Value: Codable>(_ value: Value) throws -> [Value] {
-        let bytes = try encode(value)
+        try split(try gatherBytes(try encode(value), root: nil), as: Value.self)
+    }
+
+    /// Every rank's bytes in rank order with where each rank's start: on `root`, or on every rank
+    /// when `root` is `nil` (elsewhere, empty). Counts go first, so each rank may send any length.
+    private func gatherBytes(
+        _ bytes: [UInt8],
+        root: Int32?
+    ) throws -> (bytes: [UInt8], counts: [Int32], displacements: [Int32]) {
         var count = try countArgument(bytes.count)
-        var counts = [Int32](repeating: 0, count: size)
-        try MPIEnvironment.check(
-            MPI_Allgather(&count, 1, Int32.mpiDatatype.handle, &counts, 1, Int32.mpiDatatype.handle, handle),
-            "MPI_Allgather"
-        )
+        let receives = root.map { rank == Int($0) } ?? true
+        var counts = [Int32](repeating: 0, count: receives ? size : 0)
+        let int32 = Int32.mpiDatatype.handle
+        if let root {
+            try MPIEnvironment.check(MPI_Gather(&count, 1, int32, &counts, 1, int32, root, handle), "MPI_Gather")
+        } else {
+            try MPIEnvironment.check(MPI_Allgather(&count, 1, int32, &counts, 1, int32, handle), "MPI_Allgather")
+        }
         let (displacements, total) = try layout(counts)
         var gathered = [UInt8](repeating: 0, count: total)
         try bytes.withUnsafeBytes { (input) in
             try gathered.withUnsafeMutableBytes { (output) in
-                try MPIEnvironment.check(
-                    MPI_Allgatherv(
-                        input.baseAddress,
-                        count,
-                        cmpi_byte(),
-                        output.baseAddress,
-                        counts,
-                        displacements,
-                        cmpi_byte(),
-                        handle
-                    ),
-                    "MPI_Allgatherv"
-                )
+                if let root {
+                    try MPIEnvironment.check(
+                        MPI_Gatherv(
+                            input.baseAddress,
+                            count,
+                            cmpi_byte(),
+                            output.baseAddress,
+                            counts,
+                            displacements,
+                            cmpi_byte(),
+                            root,
+                            handle
+                        ),
+                        "MPI_Gatherv"
+                    )
+                } else {
+                    try MPIEnvironment.check(
+                        MPI_Allgatherv(
+                            input.baseAddress,
+                            count,
+                            cmpi_byte(),
+                            output.baseAddress,
+                            counts,
+                            displacements,
+                            cmpi_byte(),
+                            handle
+                        ),
+                        "MPI_Allgatherv"
+                    )
+                }
             }
         }
-        return try split(gathered, counts: counts, displacements: displacements, as: Value.self)
+        return (gathered, counts, displacements)
     }
 
     /// Rank `i` receives the root's `values[i]`: mpi4py's `scatter`. The root passes one value per
@@ -270,12 +271,11 @@ extension MPICommunicator {
     }
 
     private func split<Value: Decodable>(
-        _ bytes: [UInt8],
-        counts: [Int32],
-        displacements: [Int32],
+        _ gathered: (bytes: [UInt8], counts: [Int32], displacements: [Int32]),
         as type: Value.Type
     ) throws -> [Value] {
-        try counts.indices.map { index in
+        let (bytes, counts, displacements) = gathered
+        return try counts.indices.map { index in
             let start = Int(displacements[index])
             var status = MPI_Status()
             status.MPI_SOURCE = Int32(index)
