@@ -65,8 +65,10 @@ enum MPIEnvironment {
             guard code == MPI_SUCCESS else {
                 throw MPIError(.callFailed, "MPI_Init_thread: \(errorString(code))", mpiErrorCode: code)
             }
-            atexit { MPIEnvironment.finalizeAtExit() }
+            ownsInitialization.withLock { $0 = true }
         }
+        // Exit hooks run even when the program initialised MPI itself (and may finalize it).
+        atexit { MPIEnvironment.finalizeAtExit() }
         // Errors come back as codes and become MPIError, instead of aborting every rank.
         MPI_Comm_set_errhandler(cmpi_comm_world(), cmpi_errors_return())
         MPI_Comm_set_errhandler(cmpi_comm_self(), cmpi_errors_return())
@@ -86,16 +88,21 @@ enum MPIEnvironment {
         exitHooks.withLock { $0.append(hook) }
     }
 
+    /// Whether this library called `MPI_Init_thread`, and so finalizes.
+    private static let ownsInitialization = Mutex(false)
+
     private static func finalizeAtExit() {
         let hooks = exitHooks.withLock { hooks in
             defer { hooks.removeAll() }
             return hooks
         }
-        for hook in hooks { hook() }
-        MPIProgressEngine.shared.stopForExit()
         var finalized: Int32 = 0
         MPI_Finalized(&finalized)
-        if finalized == 0 { MPI_Finalize() }
+        // After MPI_Finalize (a program that initialised MPI itself may have called it) no MPI call is allowed.
+        guard finalized == 0 else { return }
+        for hook in hooks { hook() }
+        MPIProgressEngine.shared.stopForExit()
+        if ownsInitialization.withLock({ $0 }) { MPI_Finalize() }
     }
 
     /// The largest tag this MPI accepts (`MPI_TAG_UB`); valid once MPI is initialised.
