@@ -22,7 +22,7 @@ extension MPICommunicator {
         try await receiveMessage(type, from: source, tag: tag).value
     }
 
-    /// The async ``receiveMessage(_:from:tag:)``: the value, its sender and its tag.
+    /// The async `receiveMessage(_:from:tag:)`: the value, its sender and its tag.
     public func receiveMessage<Value: Decodable>(
         _ type: Value.Type = Value.self,
         from source: Int? = nil,
@@ -58,7 +58,7 @@ extension MPICommunicator {
     }
 
     /// Receives an array of numbers, suspending until it arrives; cancellable as
-    /// ``receive(_:from:tag:)``.
+    /// `receive(_:from:tag:)`.
     public func receive<Element: MPINumeric>(
         arrayOf type: Element.Type,
         from source: Int? = nil,

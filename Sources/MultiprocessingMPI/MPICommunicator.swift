@@ -87,7 +87,7 @@ public struct MPICommunicator: @unchecked Sendable {
         try receiveMessage(type, from: source, tag: tag).value
     }
 
-    /// ``receive(_:from:tag:)`` with the sender's rank and the message's tag.
+    /// `receive(_:from:tag:)` with the sender's rank and the message's tag.
     public func receiveMessage<Value: Decodable>(
         _ type: Value.Type = Value.self,
         from source: Int? = nil,

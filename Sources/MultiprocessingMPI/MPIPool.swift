@@ -2,8 +2,8 @@
 public import Multiprocessing
 import Synchronization
 
-/// A pool whose workers are MPI ranks: mpi4py's `MPICommExecutor`, with ``ProcessPool``'s API
-/// (``TaskPool``: `apply`, `map`, `imap`, `imapUnordered`, `submit`), so the same program runs on
+/// A pool whose workers are MPI ranks: mpi4py's `MPICommExecutor`, with `ProcessPool`'s API
+/// (`TaskPool`: `apply`, `map`, `imap`, `imapUnordered`, `submit`), so the same program runs on
 /// one machine or across a cluster.
 ///
 /// Every rank runs the same binary and creates the pool; the root (rank 0) gets it, every other
@@ -16,13 +16,13 @@ import Synchronization
 /// ```
 ///
 /// Run it with `mpirun -np 5 .build/release/App`: one root and 4 workers. Without `mpirun` the
-/// process is alone (a job of size 1), and the pool runs its tasks on a ``ProcessPool`` of local
+/// process is alone (a job of size 1), and the pool runs its tasks on a `ProcessPool` of local
 /// workers instead, so the program works unchanged on a laptop.
 ///
 /// Tasks go to whichever worker is free (each worker holds at most two, so it never waits for the
 /// root between tasks); an error thrown by a task reaches its caller. MPI cannot stop a rank, so a
 /// timeout or cancellation frees the caller while the task runs on, its result dropped, as in a
-/// ``ThreadPool``; a rank that dies ends the whole MPI job, as `mpirun` does.
+/// `ThreadPool`; a rank that dies ends the whole MPI job, as `mpirun` does.
 public final class MPIPool: TaskPool {
     /// How many workers run tasks at once: the ranks other than the root, or the local processes.
     public let workerCount: Int
@@ -72,7 +72,7 @@ public final class MPIPool: TaskPool {
     ///
     /// - Parameters:
     ///   - task: What to run; its type must be found by name on the workers (declared at file scope).
-    ///   - timeout: Stop waiting after this long with ``PoolError/Code-swift.struct/timedOut`` (on
+    ///   - timeout: Stop waiting after this long with `PoolError.timedOut` (on
     ///     ranks the task runs on and its result is dropped; local workers are stopped).
     public func apply<Task: ParallelTask>(_ task: Task, timeout: Duration? = nil) async throws -> Task.Output {
         switch backend {
