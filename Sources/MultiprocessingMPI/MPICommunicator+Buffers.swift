@@ -77,9 +77,12 @@ extension MPICommunicator {
         var count: Int32 = 0
         try MPIEnvironment.check(MPI_Get_count(&status, Element.mpiDatatype.handle, &count), "MPI_Get_count")
         guard count != MPI_UNDEFINED else {
+            // Matched for this caller alone, so it is received (and dropped) here or never.
+            let dropped = try receiveMatchedBytes(matched)
             throw MPIError(
                 .decodingFailed,
-                "a message from rank \(status.MPI_SOURCE) is not a whole number of \(Element.self) elements"
+                "a message of \(dropped.count) bytes from rank \(status.MPI_SOURCE) is not a whole number of "
+                    + "\(Element.self) elements"
             )
         }
         var message = matched.message

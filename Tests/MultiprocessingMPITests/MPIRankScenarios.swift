@@ -74,10 +74,18 @@ struct MPIRankScenarios {
             try world.send(contentsOf: doubles, to: 1, tag: 6)
             try world.send(contentsOf: [Int32](), to: 1, tag: 7)
             try world.send(contentsOf: [Int64](1...5), to: 1, tag: 8)
+            try world.send(contentsOf: [UInt8](repeating: 9, count: 7), to: 1, tag: 12)
+            try world.send(contentsOf: [UInt8(1)], to: 1, tag: 12)
         } else {
             let received = try world.receive(arrayOf: Double.self, from: 0, tag: 6)
             #expect(received == (0..<131_072).map { Double($0) * 0.5 })
             #expect(try world.receive(arrayOf: Int32.self, from: 0, tag: 7).isEmpty)
+            // Seven bytes are no whole number of doubles: refused, consumed, and the next one arrives.
+            let error = try #require(throws: MPIError.self) {
+                try world.receive(arrayOf: Double.self, from: 0, tag: 12)
+            }
+            #expect(error.code == .decodingFailed)
+            #expect(try world.receive(arrayOf: UInt8.self, from: 0, tag: 12) == [1])
             var buffer = [Int64](repeating: 0, count: 8)
             let message = try buffer.withUnsafeMutableBufferPointer { try world.receive(into: $0, from: 0, tag: 8) }
             #expect(message.value == 5 && Array(buffer.prefix(5)) == [1, 2, 3, 4, 5])
@@ -176,6 +184,17 @@ struct MPIRankScenarios {
         for try await output in pool.imapUnordered(inputs.map(FibonacciTask.init)) { unordered.append(output) }
         #expect(unordered.sorted() == expected.sorted())
         #expect(try await pool.submit(FibonacciTask(n: 20)).value == fibonacci(20))
+
+        // A thousand callers at once: each waits for a worker as a suspended task, not a thread.
+        let threadsBefore = currentThreadCount()
+        let futures = (0..<1_000).map { pool.submit(FibonacciTask(n: $0 % 20)) }
+        var sum = 0
+        for future in futures { sum += try await future.value }
+        #expect(sum == (0..<1_000).map { fibonacci($0 % 20) }.reduce(0, +))
+        #expect(
+            currentThreadCount() < threadsBefore + 24,
+            "threads: \(threadsBefore) before, \(currentThreadCount()) after"
+        )
 
         // Dynamic balancing: slow tasks spread over both worker ranks.
         let ranks = try await pool.map(Array(repeating: RankTask(sleepMilliseconds: 20), count: 12), chunkSize: 1)
