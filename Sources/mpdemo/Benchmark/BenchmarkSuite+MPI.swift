@@ -122,6 +122,14 @@ extension BenchmarkSuite {
                         pythonPath: ["map_chunked_per_second"]
                     ),
                     Metric(
+                        id: "mpi-pool.chunked-bitwise",
+                        label: "MPIPool.map, same chunks, task BitwiseCodable",
+                        unit: "tasks/s",
+                        direction: .higher,
+                        swiftKey: "map_chunked_bitwise_per_second",
+                        pythonPath: ["map_chunked_per_second"]
+                    ),
+                    Metric(
                         id: "mpi-pool.submit",
                         label: "MPIPool.submit each tiny task: vs MPIPoolExecutor",
                         unit: "tasks/s",

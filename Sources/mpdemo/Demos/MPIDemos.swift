@@ -305,6 +305,12 @@ struct MPIPoolRateDemo: ParsableCommand {
             let results = try await pool.map(tasks, chunkSize: max(1, count / (4 * pool.workerCount)))
             precondition(results.last == 2 * (count - 1))
         }
+        // The same task declared BitwiseCodable: a chunk crosses as one memory copy.
+        let bitwise = (0..<count).map(BitwiseTwiceTask.init)
+        figures["map_chunked_bitwise_per_second"] = try await rate {
+            let results = try await pool.map(bitwise, chunkSize: max(1, count / (4 * pool.workerCount)))
+            precondition(results.last == 2 * (count - 1))
+        }
         figures["submit_per_second"] = try await rate {
             let futures = tasks.map { pool.submit($0) }
             for future in futures { _ = try await future.value }
