@@ -91,7 +91,7 @@ enum WorkerLoop {
         configuration: WorkerConfiguration,
         taskTypes: inout [String: any ParallelTask.Type]
     ) -> Int32 {
-        if taskTypes[typeName] == nil, let found = _typeByName(typeName) as? any ParallelTask.Type {
+        if taskTypes[typeName] == nil, let found = typeByPrintableName(typeName) as? any ParallelTask.Type {
             taskTypes[typeName] = found
         }
         guard let taskType = taskTypes[typeName] else {

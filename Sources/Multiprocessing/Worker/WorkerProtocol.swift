@@ -183,7 +183,7 @@ package struct ThrownError: Codable, Sendable {
     /// The error to throw in the parent: the original type if it decodes, else ``RemoteTaskError``.
     var reconstructed: any Error {
         if let mangledTypeName, let payload,
-            let errorType = _typeByName(mangledTypeName) as? any (Error & Decodable).Type,
+            let errorType = typeByPrintableName(mangledTypeName) as? any (Error & Decodable).Type,
             let error = try? BinaryDecoder().decode(errorType, from: payload)
         {
             return error
