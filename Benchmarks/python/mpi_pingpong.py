@@ -33,17 +33,11 @@ JSON (the only stdout line with --json, printed by rank 0):
 import argparse
 import contextlib
 import io
-import os
 import sys
 
-try:
-    from mpi4py import MPI
-except ImportError:
-    if os.environ.get("OMPI_COMM_WORLD_RANK", os.environ.get("PMI_RANK", "0")) == "0":
-        print("mpi_pingpong.py: mpi4py is not installed; pip install mpi4py", file=sys.stderr)
-    sys.exit(3)
+from bench_output import import_mpi4py, report
 
-from bench_output import report
+MPI = import_mpi4py("mpi_pingpong.py")
 
 SMALL_BYTES = 8
 LARGE_BYTES = 1024 * 1024

@@ -33,15 +33,10 @@ import sys
 import threading
 import time
 
-try:
-    from mpi4py import MPI
-    from mpi4py.futures import MPIPoolExecutor
-except ImportError:
-    if os.environ.get("OMPI_COMM_WORLD_RANK", os.environ.get("PMI_RANK", "0")) == "0":
-        print("mpi_pool_bench.py: mpi4py is not installed; pip install mpi4py", file=sys.stderr)
-    sys.exit(3)
+from bench_output import import_mpi4py, report
 
-from bench_output import report
+MPI = import_mpi4py("mpi_pool_bench.py")
+from mpi4py.futures import MPIPoolExecutor  # noqa: E402 (after the check above)
 
 BOOTUP_TIMEOUT_S = 60
 
