@@ -78,11 +78,20 @@ extension MPICommunicator {
         let root = try rankArgument(root)
         let count = try countArgument(elements.count)
         var result = elements
-        try operation.withOperation { (op, datatype) in
+        let prepared = try operation.prepare()
+        try withExtendedLifetime(prepared) {
             try elements.withUnsafeBufferPointer { (input) in
                 try result.withUnsafeMutableBufferPointer { (output) in
                     try MPIEnvironment.check(
-                        MPI_Reduce(input.baseAddress, output.baseAddress, count, datatype, op, root, handle),
+                        MPI_Reduce(
+                            input.baseAddress,
+                            output.baseAddress,
+                            count,
+                            prepared.datatype,
+                            prepared.operation,
+                            root,
+                            handle
+                        ),
                         "MPI_Reduce"
                     )
                 }
@@ -106,11 +115,19 @@ extension MPICommunicator {
     ) throws -> [Element] {
         let count = try countArgument(elements.count)
         var result = elements
-        try operation.withOperation { (op, datatype) in
+        let prepared = try operation.prepare()
+        try withExtendedLifetime(prepared) {
             try elements.withUnsafeBufferPointer { (input) in
                 try result.withUnsafeMutableBufferPointer { (output) in
                     try MPIEnvironment.check(
-                        MPI_Allreduce(input.baseAddress, output.baseAddress, count, datatype, op, handle),
+                        MPI_Allreduce(
+                            input.baseAddress,
+                            output.baseAddress,
+                            count,
+                            prepared.datatype,
+                            prepared.operation,
+                            handle
+                        ),
                         "MPI_Allreduce"
                     )
                 }
@@ -258,7 +275,7 @@ extension MPICommunicator {
     }
 
     /// Where each rank's bytes start in a gathered buffer, and the buffer's size.
-    private func layout(_ counts: [Int32]) throws -> (displacements: [Int32], total: Int) {
+    func layout(_ counts: [Int32]) throws -> (displacements: [Int32], total: Int) {
         var displacements: [Int32] = []
         displacements.reserveCapacity(counts.count)
         var total = 0
@@ -270,7 +287,7 @@ extension MPICommunicator {
         return (displacements, total)
     }
 
-    private func split<Value: Decodable>(
+    func split<Value: Decodable>(
         _ gathered: (bytes: [UInt8], counts: [Int32], displacements: [Int32]),
         as type: Value.Type
     ) throws -> [Value] {

@@ -26,57 +26,71 @@ public struct MPIReduction<Element: MPINumeric>: Sendable {
         Self(kind: .custom(combine))
     }
 
-    /// Calls `body` with an `MPI_Op` and the datatype to reduce with, both freed afterwards when
-    /// they were made for this call.
-    func withOperation<Result>(
-        _ body: (MPI_Op, MPI_Datatype) throws -> Result
-    ) throws -> Result {
+    /// The `MPI_Op` and the datatype for one call; keep it alive until the call completes.
+    func prepare() throws -> PreparedReduction {
         switch kind {
-        case .builtIn(let operation):
-            return try body(operation(), Element.mpiDatatype.handle)
-        case .custom(let combine):
-            return try CustomReduction.with(combine, body)
+        case .builtIn(let operation): PreparedReduction(operation: operation(), datatype: Element.mpiDatatype.handle)
+        case .custom(let combine): try PreparedReduction(custom: combine)
         }
     }
 }
 
-/// A custom operation in MPI: `MPI_Op_create` takes a C function without a context, so each call
-/// makes a private copy of the element datatype and the one C function finds the closure by it.
-enum CustomReduction {
+/// An operation and datatype ready for one reduction. A custom operation is an `MPI_Op_create`
+/// whose one C function (it gets no context pointer) finds the Swift closure by the private copy of
+/// the element datatype made for this reduction; both are freed with this object.
+final class PreparedReduction: @unchecked Sendable {
+    let operation: MPI_Op
+    let datatype: MPI_Datatype
+    private let isCustom: Bool
+
     private static let closures = Mutex([UInt: @Sendable (UnsafeRawPointer, UnsafeMutableRawPointer, Int) -> Void]())
 
-    static func with<Element: MPINumeric, Result>(
-        _ combine: @escaping @Sendable (Element, Element) -> Element,
-        _ body: (MPI_Op, MPI_Datatype) throws -> Result
-    ) throws -> Result {
+    init(operation: MPI_Op, datatype: MPI_Datatype) {
+        self.operation = operation
+        self.datatype = datatype
+        isCustom = false
+    }
+
+    init<Element: MPINumeric>(custom combine: @escaping @Sendable (Element, Element) -> Element) throws {
         var datatype: MPI_Datatype? = nil
         try MPIEnvironment.check(MPI_Type_dup(Element.mpiDatatype.handle, &datatype), "MPI_Type_dup")
-        defer { MPI_Type_free(&datatype) }
         var operation: MPI_Op? = nil
-        try MPIEnvironment.check(
-            MPI_Op_create(
-                { input, output, length, datatype in
-                    guard let input, let output, let length, let datatype, let handle = datatype.pointee else { return }
-                    let key = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(handle)))
-                    let apply = CustomReduction.closures.withLock { $0[key] }
-                    apply?(UnsafeRawPointer(input), output, Int(length.pointee))
-                },
-                1,
-                &operation
-            ),
-            "MPI_Op_create"
+        let created = MPI_Op_create(
+            { input, output, length, datatype in
+                guard let input, let output, let length, let datatype, let handle = datatype.pointee else { return }
+                let apply = PreparedReduction.closures.withLock { $0[PreparedReduction.key(handle)] }
+                apply?(UnsafeRawPointer(input), output, Int(length.pointee))
+            },
+            1,
+            &operation
         )
-        defer { MPI_Op_free(&operation) }
-        let key = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(datatype!)))
-        closures.withLock {
-            $0[key] = { input, output, count in
+        guard created == MPI_SUCCESS, let operation, let datatype else {
+            MPI_Type_free(&datatype)
+            throw MPIEnvironment.failure(created, "MPI_Op_create")
+        }
+        self.operation = operation
+        self.datatype = datatype
+        isCustom = true
+        Self.closures.withLock {
+            $0[Self.key(datatype)] = { input, output, count in
                 let left = input.assumingMemoryBound(to: Element.self)
                 let right = output.assumingMemoryBound(to: Element.self)
                 for index in 0..<count { right[index] = combine(left[index], right[index]) }
             }
         }
-        defer { _ = closures.withLock { $0.removeValue(forKey: key) } }
-        return try body(operation!, datatype!)
+    }
+
+    deinit {
+        guard isCustom else { return }
+        _ = Self.closures.withLock { $0.removeValue(forKey: Self.key(datatype)) }
+        var operationHandle: MPI_Op? = operation
+        var datatypeHandle: MPI_Datatype? = datatype
+        MPI_Op_free(&operationHandle)
+        MPI_Type_free(&datatypeHandle)
+    }
+
+    private static func key(_ datatype: MPI_Datatype) -> UInt {
+        UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(datatype)))
     }
 }
 #endif

@@ -98,6 +98,18 @@ struct MPIRankScenarios {
         try #require(world.size == 2)
         try await world.barrier()
         try Self.collectivesBlocking(world)
+
+        // The async forms: the same results, each rank suspended on the progress thread meanwhile.
+        let rank = world.rank
+        #expect(
+            try await world.broadcast(rank == 1 ? Point(x: 0, y: 0, label: "async") : nil, root: 1).label == "async"
+        )
+        #expect(try await world.allReduce([rank, 10], .sum) == [1, 20])
+        #expect(try await world.allReduce(Double(rank), .max) == 1)
+        #expect(try await world.reduce(rank + 1, .product, root: 1) == (rank == 1 ? 2 : nil))
+        #expect(try await world.allReduce([rank - 5, rank], .custom { abs($0) >= abs($1) ? $0 : $1 }) == [-5, 1])
+        #expect(try await world.gather("r\(rank)", root: 0) == (rank == 0 ? ["r0", "r1"] : nil))
+        #expect(try await world.allGather([rank]) == [[0], [1]])
         MPIJob.markPassed("collectives", rank: world.rank)
     }
 
