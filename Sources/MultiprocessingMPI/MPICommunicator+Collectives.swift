@@ -75,29 +75,7 @@ extension MPICommunicator {
         _ operation: MPIReduction<Element>,
         root: Int = 0
     ) throws -> [Element]? {
-        let root = try rankArgument(root)
-        let count = try countArgument(elements.count)
-        var result = elements
-        let prepared = try operation.prepare()
-        try withExtendedLifetime(prepared) {
-            try elements.withUnsafeBufferPointer { (input) in
-                try result.withUnsafeMutableBufferPointer { (output) in
-                    try MPIEnvironment.check(
-                        MPI_Reduce(
-                            input.baseAddress,
-                            output.baseAddress,
-                            count,
-                            prepared.datatype,
-                            prepared.operation,
-                            root,
-                            handle
-                        ),
-                        "MPI_Reduce"
-                    )
-                }
-            }
-        }
-        return rank == Int(root) ? result : nil
+        try reduceElements(elements, operation, root: try rankArgument(root))
     }
 
     /// Combines every rank's number with `operation`; the result on every rank.
@@ -113,27 +91,37 @@ extension MPICommunicator {
         _ elements: [Element],
         _ operation: MPIReduction<Element>
     ) throws -> [Element] {
+        try reduceElements(elements, operation, root: nil)!
+    }
+
+    /// `MPI_Reduce` to `root`, or `MPI_Allreduce` when `root` is `nil`.
+    private func reduceElements<Element: MPINumeric>(
+        _ elements: [Element],
+        _ operation: MPIReduction<Element>,
+        root: Int32?
+    ) throws -> [Element]? {
         let count = try countArgument(elements.count)
         var result = elements
         let prepared = try operation.prepare()
         try withExtendedLifetime(prepared) {
             try elements.withUnsafeBufferPointer { (input) in
                 try result.withUnsafeMutableBufferPointer { (output) in
-                    try MPIEnvironment.check(
-                        MPI_Allreduce(
-                            input.baseAddress,
-                            output.baseAddress,
-                            count,
-                            prepared.datatype,
-                            prepared.operation,
-                            handle
-                        ),
-                        "MPI_Allreduce"
-                    )
+                    let (op, type) = (prepared.operation, prepared.datatype)
+                    if let root {
+                        try MPIEnvironment.check(
+                            MPI_Reduce(input.baseAddress, output.baseAddress, count, type, op, root, handle),
+                            "MPI_Reduce"
+                        )
+                    } else {
+                        try MPIEnvironment.check(
+                            MPI_Allreduce(input.baseAddress, output.baseAddress, count, type, op, handle),
+                            "MPI_Allreduce"
+                        )
+                    }
                 }
             }
         }
-        return result
+        return root.map { rank == Int($0) } ?? true ? result : nil
     }
 
     /// Folds every rank's value with `combine`, in rank order; the result on the root, `nil`
