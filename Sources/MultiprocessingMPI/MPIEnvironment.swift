@@ -1,6 +1,6 @@
 #if MPI
 import CMPI
-import Synchronization
+import Multiprocessing
 
 #if canImport(Glibc)
 import Glibc
@@ -15,9 +15,9 @@ enum MPIEnvironment {
         case failed(MPIError)
     }
 
-    private static let state = Mutex(State.uninitialized)
+    private static let state = ProtectedState(State.uninitialized)
     /// What runs before `MPI_Finalize` at exit (open pools release their workers).
-    private static let exitHooks = Mutex([@Sendable () -> Void]())
+    private static let exitHooks = ProtectedState([@Sendable () -> Void]())
 
     /// Initialises MPI at `requested` thread support unless it is already (by this library or by
     /// the program itself); returns the level MPI provides.
@@ -89,7 +89,7 @@ enum MPIEnvironment {
     }
 
     /// Whether this library called `MPI_Init_thread`, and so finalizes.
-    private static let ownsInitialization = Mutex(false)
+    private static let ownsInitialization = ProtectedState(false)
 
     private static func finalizeAtExit() {
         let hooks = exitHooks.withLock { hooks in

@@ -1,6 +1,5 @@
 #if MPI
 public import Multiprocessing
-import Synchronization
 
 /// A pool whose workers are MPI ranks: mpi4py's `MPICommExecutor`, with `ProcessPool`'s API
 /// (`TaskPool`: `apply`, `map`, `imap`, `imapUnordered`, `submit`), so the same program runs on

@@ -1,6 +1,5 @@
 #if MPI
 import Multiprocessing
-import Synchronization
 
 /// The root's side of an ``MPIPool``: hands each task to the least busy worker rank (a caller waits,
 /// first come first served, when all are full), sends it, and matches the answer by its tag.
@@ -21,12 +20,12 @@ final class MPIPoolScheduler: Sendable {
 
     private let communicator: MPICommunicator
     private let workerRanks: [Int]
-    private let state: Mutex<State>
+    private let state: ProtectedState<State>
 
     init(communicator: MPICommunicator, root: Int) {
         self.communicator = communicator
         workerRanks = (0..<communicator.size).filter { $0 != root }
-        state = Mutex(State(inFlight: [Int](repeating: 0, count: workerRanks.count)))
+        state = ProtectedState(State(inFlight: [Int](repeating: 0, count: workerRanks.count)))
     }
 
     func apply<Task: ParallelTask>(_ task: Task, timeout: Duration?) async throws -> Task.Output {
@@ -137,7 +136,7 @@ final class FirstOutcome<Output: Sendable>: Sendable {
         var resolved = false
     }
 
-    private let state = Mutex(State())
+    private let state = ProtectedState(State())
 
     private func resolve(_ result: Result<Output, any Error>) {
         let continuation: UnsafeContinuation<Output, any Error>? = state.withLock { state in

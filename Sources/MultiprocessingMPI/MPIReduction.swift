@@ -1,6 +1,6 @@
 #if MPI
 import CMPI
-import Synchronization
+import Multiprocessing
 
 /// How a reduction combines the values of every rank.
 public struct MPIReduction<Element: MPINumeric>: Sendable {
@@ -43,7 +43,9 @@ final class PreparedReduction: @unchecked Sendable {
     let datatype: MPI_Datatype
     private let isCustom: Bool
 
-    private static let closures = Mutex([UInt: @Sendable (UnsafeRawPointer, UnsafeMutableRawPointer, Int) -> Void]())
+    private static let closures = ProtectedState(
+        [UInt: @Sendable (UnsafeRawPointer, UnsafeMutableRawPointer, Int) -> Void]()
+    )
 
     init(operation: MPI_Op, datatype: MPI_Datatype) {
         self.operation = operation

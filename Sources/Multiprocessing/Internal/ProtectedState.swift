@@ -9,11 +9,11 @@ import Glibc
 /// The state lives behind a pointer rather than in a stored `var`: the mutex already makes access
 /// exclusive, and a class `var` would add the runtime's dynamic exclusivity checks to every call
 /// (measured: a visible share of a small-message receive).
-final class ProtectedState<State>: @unchecked Sendable {
+package final class ProtectedState<State>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let state: UnsafeMutablePointer<State>
 
-    init(_ initial: State) {
+    package init(_ initial: State) {
         state = .allocate(capacity: 1)
         state.initialize(to: initial)
         mutex = .allocate(capacity: 1)
@@ -27,7 +27,7 @@ final class ProtectedState<State>: @unchecked Sendable {
         state.deallocate()
     }
 
-    func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
+    package func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&state.pointee)
