@@ -80,6 +80,40 @@ extension MPICommunicator {
         try split(try await gatherBytes(try encode(value), root: nil), as: Value.self)
     }
 
+    /// Rank `i` receives the root's `values[i]`; the root passes one value per rank, the others `nil`.
+    public func scatter<Value: Codable>(_ values: [Value]?, root: Int = 0) async throws -> Value {
+        try MPIEnvironment.requireMultipleThreads(for: "an async scatter")
+        let root = try rankArgument(root)
+        let (counts, packed) = try packForScatter(values, root: root)
+        let countsBuffer = OwnedBuffer(copying: counts)
+        let mine = OwnedBuffer<Int32>(count: 1)
+        let int32 = Int32.mpiDatatype.handle
+        try await complete("MPI_Iscatter") { request in
+            MPI_Iscatter(countsBuffer.start, 1, int32, mine.start, 1, int32, root, handle, &request)
+        }
+        let displacements = OwnedBuffer(copying: try layout(counts).displacements)
+        let input = OwnedBuffer(copying: packed)
+        let output = OwnedBuffer<UInt8>(count: Int(mine[0]))
+        try await complete("MPI_Iscatterv") { request in
+            MPI_Iscatterv(
+                input.start,
+                countsBuffer.start,
+                displacements.start,
+                cmpi_byte(),
+                output.start,
+                mine[0],
+                cmpi_byte(),
+                root,
+                handle,
+                &request
+            )
+        }
+        withExtendedLifetime((countsBuffer, displacements, input)) {}
+        var status = MPI_Status()
+        status.MPI_SOURCE = root
+        return try decodeMessage(Value.self, output.array, status: status).value
+    }
+
     // MARK: - Internals
 
     /// `MPI_Ireduce` to `root`, or `MPI_Iallreduce` when `root` is `nil`.

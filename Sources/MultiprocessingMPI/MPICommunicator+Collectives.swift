@@ -216,22 +216,7 @@ extension MPICommunicator {
     /// rank; the others pass `nil`.
     public func scatter<Value: Codable>(_ values: [Value]?, root: Int = 0) throws -> Value {
         let root = try rankArgument(root)
-        let isRoot = rank == Int(root)
-        var counts: [Int32] = []
-        var packed: [UInt8] = []
-        if isRoot {
-            guard let values, values.count == size else {
-                throw MPIError(
-                    .invalidArgument,
-                    "the root of a scatter must pass one value per rank (\(size)), not \(values?.count ?? 0)"
-                )
-            }
-            for value in values {
-                let bytes = try encode(value)
-                counts.append(try countArgument(bytes.count))
-                packed += bytes
-            }
-        }
+        var (counts, packed) = try packForScatter(values, root: root)
         var count: Int32 = 0
         try MPIEnvironment.check(
             MPI_Scatter(&counts, 1, Int32.mpiDatatype.handle, &count, 1, Int32.mpiDatatype.handle, root, handle),
@@ -260,6 +245,26 @@ extension MPICommunicator {
         var status = MPI_Status()
         status.MPI_SOURCE = root
         return try decodeMessage(Value.self, mine, status: status).value
+    }
+
+    /// On the root, each value's encoded length and all of them end to end; elsewhere nothing.
+    func packForScatter<Value: Encodable>(_ values: [Value]?, root: Int32) throws -> (counts: [Int32], packed: [UInt8])
+    {
+        guard rank == Int(root) else { return ([], []) }
+        guard let values, values.count == size else {
+            throw MPIError(
+                .invalidArgument,
+                "the root of a scatter must pass one value per rank (\(size)), not \(values?.count ?? 0)"
+            )
+        }
+        var counts: [Int32] = []
+        var packed: [UInt8] = []
+        for value in values {
+            let bytes = try encode(value)
+            counts.append(try countArgument(bytes.count))
+            packed += bytes
+        }
+        return (counts, packed)
     }
 
     /// Where each rank's bytes start in a gathered buffer, and the buffer's size.

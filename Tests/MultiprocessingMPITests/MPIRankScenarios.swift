@@ -110,6 +110,9 @@ struct MPIRankScenarios {
         #expect(try await world.allReduce([rank - 5, rank], .custom { abs($0) >= abs($1) ? $0 : $1 }) == [-5, 1])
         #expect(try await world.gather("r\(rank)", root: 0) == (rank == 0 ? ["r0", "r1"] : nil))
         #expect(try await world.allGather([rank]) == [[0], [1]])
+        #expect(
+            try await world.scatter(rank == 1 ? [[0.5], [1.5, 2]] : nil, root: 1) == (rank == 0 ? [0.5] : [1.5, 2])
+        )
         MPIJob.markPassed("collectives", rank: world.rank)
     }
 
