@@ -173,6 +173,24 @@ struct MPIRankScenarios {
             try Self.sendInReverse(world, count: count)
         }
         try await world.barrier()
+
+        // The other way round, both sides at once: a thousand concurrent async sends from one rank
+        // (MPI called from many threads together) to a thousand waiting receives on the other.
+        let peer = 1 - world.rank
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for tag in 1...count {
+                if world.rank == 0 {
+                    group.addTask {
+                        let received = try await world.receive([Int].self, from: peer, tag: tag)
+                        #expect(received == [tag, -tag])
+                    }
+                } else {
+                    group.addTask { try await world.send([tag, -tag], to: peer, tag: tag) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await world.barrier()
         MPIJob.markPassed("thousandWaiters", rank: world.rank)
     }
 
