@@ -40,13 +40,21 @@ public final class MPIPool: TaskPool {
     ///   - communicator: The ranks to use; by default every rank of the job.
     ///   - root: The rank that gets the pool and schedules.
     ///   - localWorkers: Processes to start when the job has one rank (by default one per CPU).
-    public init?(communicator: MPICommunicator? = nil, root: Int = 0, localWorkers: Int? = nil) throws {
+    ///   - initializer: Run once on each worker before its first task: Python's and mpi4py's
+    ///     `initializer=`. A worker whose initializer throws fails every task it is given with
+    ///     that error (Python's pool would restart such workers forever).
+    public init?(
+        communicator: MPICommunicator? = nil,
+        root: Int = 0,
+        localWorkers: Int? = nil,
+        initializer: (any ParallelTask)? = nil
+    ) throws {
         let given = try communicator ?? MPICommunicator.world
         guard (0..<given.size).contains(root) else {
             throw MPIError(.invalidArgument, "root \(root) is not in this communicator of size \(given.size)")
         }
         if given.size == 1 {
-            let pool = ProcessPool(workers: localWorkers)
+            let pool = Self.localPool(workers: localWorkers, initializer: initializer)
             backend = .local(pool)
             workerCount = pool.workerCount
             return
@@ -55,7 +63,7 @@ public final class MPIPool: TaskPool {
         // A message space of its own, so the pool's messages never meet the program's.
         let own = try given.duplicate()
         if own.rank != root {
-            try MPIPoolWorker.serve(own, root: root)
+            try MPIPoolWorker.serve(own, root: root, initializer: initializer)
             return nil
         }
         let scheduler = MPIPoolScheduler(communicator: own, root: root)
@@ -66,6 +74,14 @@ public final class MPIPool: TaskPool {
     }
 
     deinit { close() }
+
+    private static func localPool(workers: Int?, initializer: (any ParallelTask)?) -> ProcessPool {
+        guard let initializer else { return ProcessPool(workers: workers) }
+        func withInitializer<Initializer: ParallelTask>(_ initializer: Initializer) -> ProcessPool {
+            ProcessPool(workers: workers, initializer: initializer)
+        }
+        return withInitializer(initializer)
+    }
 
     /// Runs `task` on a free worker and returns its output: Python's `apply`.
     ///

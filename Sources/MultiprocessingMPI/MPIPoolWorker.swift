@@ -9,8 +9,15 @@ import Glibc
 /// A rank other than the root of an ``MPIPool``: runs the tasks the root sends, one at a time,
 /// until it is told to stop.
 enum MPIPoolWorker {
-    static func serve(_ communicator: MPICommunicator, root: Int) throws {
+    static func serve(_ communicator: MPICommunicator, root: Int, initializer: (any ParallelTask)?) throws {
         var taskTypes: [String: any ParallelTask.Type] = [:]
+        // What every task is answered with when the initializer threw.
+        var initializerFailure: [UInt8]?
+        if let initializer {
+            if case .failure(let error) = blockingAwait({ _ = try await initializer.run() }) {
+                initializerFailure = try? BinaryEncoder().encode(TaskReport<NoOutput>.thrown(ThrownError(error)))
+            }
+        }
         var backoff = MPIBackoff()
         while true {
             // Waiting politely: MPI's blocking probe would spin a core for as long as the root is idle.
@@ -22,7 +29,7 @@ enum MPIPoolWorker {
             let message = try communicator.receiveMatchedBytes(matched)
             let tag = Int(matched.status.MPI_TAG)
             if tag == MPIPoolProtocol.stopTag { return }
-            let report = run(message, taskTypes: &taskTypes)
+            let report = initializerFailure ?? run(message, taskTypes: &taskTypes)
             try communicator.sendBytes(report, to: root, tag: tag)
         }
     }

@@ -105,6 +105,9 @@ struct MPIJobTests {
     @Test("MPIPool on 3 ranks: results in order, both workers used, errors, timeout, close")
     func pool() throws { try MPIJob.expectPasses("pool", ranks: 3) }
 
+    @Test("MPIPool initializer on 3 ranks: run once per worker; one that throws fails each task with its error")
+    func poolInitializer() throws { try MPIJob.expectPasses("poolInitializer", ranks: 3) }
+
     @Test("a worker rank killed mid-task ends the whole job, root included, instead of hanging it")
     func workerDies() throws {
         let outcome = try MPIJob.run("workerDies", ranks: 3, limit: .seconds(60))

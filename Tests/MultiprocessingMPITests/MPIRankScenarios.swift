@@ -255,6 +255,24 @@ struct MPIRankScenarios {
         MPIJob.markPassed("pool", rank: world.rank)
     }
 
+    @Test func poolInitializer() async throws {
+        let world = try MPICommunicator.world
+        if let pool = try MPIPool(initializer: SetGlobalInitializer(value: 7)) {
+            let values = try await pool.map(Array(repeating: ReadGlobalTask(), count: 10), chunkSize: 1)
+            #expect(values == Array(repeating: 7, count: 10))
+            #expect(fixtureInitializedValue == 0)  // the root is no worker
+            pool.close()
+        }
+        // Every rank again: a pool whose workers' initializer throws fails each task with that error.
+        if let pool = try MPIPool(initializer: SetGlobalInitializer(value: 1, fails: true)) {
+            await #expect(throws: FixtureError(message: "initializer failed", number: 1)) {
+                try await pool.apply(ReadGlobalTask())
+            }
+            pool.close()
+        }
+        MPIJob.markPassed("poolInitializer", rank: world.rank)
+    }
+
     @Test func workerDies() async throws {
         guard let pool = try MPIPool() else {
             Issue.record("a worker rank must not return: one of them is killed, and mpirun ends the job")
@@ -288,6 +306,9 @@ struct MPIRankScenarios {
         // The pool runs on local worker processes instead.
         let pool = try #require(try MPIPool(localWorkers: 2))
         #expect(pool.workerCount == 2)
+        let initialized = try #require(try MPIPool(localWorkers: 1, initializer: SetGlobalInitializer(value: 5)))
+        #expect(try await initialized.apply(ReadGlobalTask()) == 5)
+        initialized.close()
         #expect(try await pool.map((15...25).map(FibonacciTask.init)) == (15...25).map(fibonacci))
         await #expect(throws: PlannedFailure(value: 3)) { try await pool.apply(FailOnTask(3, failing: 3)) }
         pool.close()
