@@ -8,7 +8,9 @@ seconds="${1:-60}"
 work=Fuzz/.work
 mkdir -p "$work"
 codec=(Sources/Multiprocessing/Codec/*.swift Sources/Multiprocessing/Errors/CodecError.swift)
-flags=(-swift-version 6 -enable-upcoming-feature ExistentialAny -sanitize=fuzzer,address -parse-as-library -O)
+# -package-name: the sources use `package` declarations, shared with the package's other modules.
+flags=(-swift-version 6 -enable-upcoming-feature ExistentialAny -sanitize=fuzzer,address -parse-as-library -O
+    -package-name swift_multiprocessing)
 
 swiftc "${flags[@]}" "${codec[@]}" Fuzz/FuzzDecoder.swift -o "$work/fuzz-decoder"
 swiftc "${flags[@]}" Sources/Multiprocessing/Connection/FrameFormat.swift Fuzz/FuzzFrameReader.swift \
