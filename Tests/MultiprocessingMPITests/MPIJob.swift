@@ -1,5 +1,6 @@
 #if MPI
 import Foundation
+import MultiprocessingMPI
 import Testing
 
 /// Runs one scenario of ``MPIRankScenarios`` as an MPI job: this test runner itself, started by
@@ -62,12 +63,8 @@ enum MPIJob {
     /// This environment without Open MPI's own variables (a job started from inside another
     /// exits at once, silently), with the scenario switch, and allowed to run as root.
     private static func environment() -> [String: String] {
-        var environment = ProcessInfo.processInfo.environment.filter { key, _ in
-            !["OMPI_", "PMIX_", "ORTE_", "OPAL_"].contains { key.hasPrefix($0) }
-        }
+        var environment = mpirunEnvironment(ProcessInfo.processInfo.environment)
         environment[scenarioVariable] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         return environment
     }
 

@@ -15,14 +15,7 @@ enum MPILaunch {
         ["mpirun", "--oversubscribe", "-np", "\(ranks)"] + command
     }
 
-    static var environment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment.filter { key, _ in
-            !["OMPI_", "PMIX_", "ORTE_", "OPAL_"].contains { key.hasPrefix($0) }
-        }
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        return environment
-    }
+    static var environment: [String: String] { mpirunEnvironment(ProcessInfo.processInfo.environment) }
 
     /// Runs `command` under `mpirun` on `ranks` ranks and returns what rank 0 printed.
     static func capture(ranks: Int, _ command: [String]) throws -> String {
